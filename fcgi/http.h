@@ -1,0 +1,67 @@
+#pragma once
+// Request and response types for the FastCGI handlers, and the one error type handlers throw.
+// Control-plane code throws HttpError; the server catches it once and renders one JSON error
+// envelope {"error":{"code","message"}} (or an HTML page under /admin) with the right status.
+
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <json/json.h>
+
+namespace sattva::fcgi {
+
+struct Request {
+  std::string method;     // upper-case
+  std::string raw_uri;    // as sent, e.g. /api/v1/streams/7?x=1
+  std::string path;       // percent-decoded path, no query
+  std::string query_string;
+  std::multimap<std::string, std::string> query;    // decoded
+  std::map<std::string, std::string> headers;       // lower-case names
+  std::string body;
+  std::string remote_addr;
+  std::map<std::string, std::string> params;        // route parameters, e.g. {"id":"7"}
+  std::string route;                                // the matched route template
+
+  const std::string* Header(const std::string& lower_name) const;
+  // The first value of a query parameter, or nullptr.
+  const std::string* QueryParam(const std::string& name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void SetHeader(const std::string& name, const std::string& value);
+  static Response Json(int status, const Json::Value& body);
+};
+
+class HttpError : public std::runtime_error {
+ public:
+  HttpError(int status, std::string code, const std::string& message)
+      : std::runtime_error(message), status_(status), code_(std::move(code)) {}
+  int status() const { return status_; }
+  const std::string& code() const { return code_; }
+  std::vector<std::pair<std::string, std::string>> headers;
+
+ private:
+  int status_;
+  std::string code_;
+};
+
+// "OK", "Not Found", ... for a status code.
+const char* StatusText(int status);
+// Decodes %XX escapes. `plus_as_space` for query strings. Returns false on a malformed escape
+// or a decoded NUL byte.
+bool PercentDecode(const std::string& in, bool plus_as_space, std::string* out);
+// Splits "a=1&b=x%20y" into decoded pairs. Returns false on malformed percent-encoding.
+bool ParseQuery(const std::string& qs, std::multimap<std::string, std::string>* out);
+// {"error":{"code":code,"message":message}}
+Json::Value ErrorEnvelope(const std::string& code, const std::string& message);
+// Escapes text for HTML element content and attribute values.
+std::string HtmlEscape(const std::string& s);
+
+}  // namespace sattva::fcgi

@@ -1,0 +1,294 @@
+#include "fcgi/server.h"
+
+#include <fcgiapp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+#include "common/log.h"
+
+namespace sattva::fcgi {
+namespace {
+
+std::string Param(const std::map<std::string, std::string>& p, const char* name) {
+  auto it = p.find(name);
+  return it == p.end() ? std::string() : it->second;
+}
+
+// Bounded label values: anything but the standard methods is "OTHER".
+std::string MethodLabel(const std::string& m) {
+  static const char* kKnown[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+  for (const char* k : kKnown) {
+    if (m == k) return m;
+  }
+  return "OTHER";
+}
+
+bool IsAdminPath(const std::string& path) {
+  return path == "/admin" || path.rfind("/admin/", 0) == 0;
+}
+
+std::string HtmlErrorPage(int status, const std::string& message) {
+  std::string title = std::to_string(status) + " " + StatusText(status);
+  return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+         HtmlEscape(title) +
+         " · Sattva</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>"
+         "<body><main class=\"error\"><h1>" +
+         HtmlEscape(title) + "</h1><p>" + HtmlEscape(message) +
+         "</p><p><a href=\"/admin/\">Back to the admin panel</a></p></main></body></html>\n";
+}
+
+// True when something accepts connections on the unix socket at `path`.
+bool UnixSocketAlive(const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  bool alive = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return alive;
+}
+
+}  // namespace
+
+ThreadResources::ThreadResources(const AppEnv& env)
+    : pg(common::Pg::FromConfig(env.config, "sattva-fcgi")),
+      redis(common::RedisOptions::FromConfig(env.config)),
+      events(redis, env.clock, env.config.GetInt("events_maxlen")) {}
+
+Request BuildRequest(const std::map<std::string, std::string>& params) {
+  Request r;
+  r.method = Param(params, "REQUEST_METHOD");
+  r.raw_uri = Param(params, "REQUEST_URI");
+  if (r.raw_uri.empty()) r.raw_uri = Param(params, "DOCUMENT_URI");
+  r.remote_addr = Param(params, "REMOTE_ADDR");
+  const size_t q = r.raw_uri.find('?');
+  const std::string raw_path = r.raw_uri.substr(0, q);
+  r.query_string = q == std::string::npos ? std::string() : r.raw_uri.substr(q + 1);
+  if (raw_path.empty() || raw_path[0] != '/') {
+    throw HttpError(400, "bad_request", "the request path must start with '/'");
+  }
+  if (!PercentDecode(raw_path, false, &r.path)) {
+    throw HttpError(400, "bad_request", "the request path has malformed percent-encoding");
+  }
+  if (!ParseQuery(r.query_string, &r.query)) {
+    throw HttpError(400, "bad_request", "the query string has malformed percent-encoding");
+  }
+  for (const auto& [k, v] : params) {
+    if (k.rfind("HTTP_", 0) != 0) continue;
+    std::string name = k.substr(5);
+    for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    r.headers[name] = v;
+  }
+  if (auto ct = params.find("CONTENT_TYPE"); ct != params.end() && !ct->second.empty()) {
+    r.headers["content-type"] = ct->second;
+  }
+  return r;
+}
+
+size_t CheckContentLength(const std::map<std::string, std::string>& params, size_t max_body) {
+  std::string cl = Param(params, "CONTENT_LENGTH");
+  if (cl.empty()) return 0;
+  for (char c : cl) {
+    if (c < '0' || c > '9') throw HttpError(400, "bad_request", "malformed Content-Length");
+  }
+  if (cl.size() > 18) {
+    throw HttpError(413, "payload_too_large",
+                    "request body exceeds the limit of " + std::to_string(max_body) + " bytes");
+  }
+  unsigned long long n = std::strtoull(cl.c_str(), nullptr, 10);
+  if (n > max_body) {
+    throw HttpError(413, "payload_too_large",
+                    "request body exceeds the limit of " + std::to_string(max_body) + " bytes");
+  }
+  return static_cast<size_t>(n);
+}
+
+Response ErrorResponse(const std::string& path, int status, const std::string& code,
+                       const std::string& message) {
+  if (IsAdminPath(path)) {
+    Response r;
+    r.status = status;
+    r.SetHeader("Content-Type", "text/html; charset=utf-8");
+    r.SetHeader("Cache-Control", "no-store");
+    r.body = HtmlErrorPage(status, message);
+    return r;
+  }
+  return Response::Json(status, ErrorEnvelope(code, message));
+}
+
+Response Dispatch(const Router& router, RequestContext& ctx) {
+  Request& req = ctx.req;
+  try {
+    Router::Match m = router.Find(req.method, req.path);
+    if (m.outcome == Router::Outcome::kNotFound) {
+      req.route = "unmatched";
+      throw HttpError(404, "not_found", "no such resource: " + req.path);
+    }
+    std::string allow;
+    for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+    if (m.outcome == Router::Outcome::kMethodNotAllowed) {
+      req.route = "unmatched";
+      if (req.method == "OPTIONS") {
+        Response r;
+        r.status = 204;
+        r.SetHeader("Allow", allow + ", OPTIONS");
+        return r;
+      }
+      HttpError e(405, "method_not_allowed",
+                  req.method + " is not allowed here; allowed: " + allow);
+      e.headers.emplace_back("Allow", allow);
+      throw e;
+    }
+    req.route = m.route;
+    req.params = std::move(m.params);
+    return (*m.handler)(ctx);
+  } catch (const HttpError& e) {
+    Response r = ErrorResponse(req.path, e.status(), e.code(), e.what());
+    for (const auto& h : e.headers) r.SetHeader(h.first, h.second);
+    return r;
+  } catch (const common::PgError& e) {
+    LOG_ERROR << req.method << " " << req.path << ": " << e.what();
+    return ErrorResponse(req.path, 503, "database_unavailable",
+                         "the database is unavailable; try again shortly");
+  } catch (const common::RedisError& e) {
+    LOG_ERROR << req.method << " " << req.path << ": " << e.what();
+    return ErrorResponse(req.path, 503, "redis_unavailable",
+                         "live state (Redis) is unavailable; try again shortly");
+  } catch (const std::exception& e) {
+    LOG_ERROR << req.method << " " << req.path << ": unhandled error: " << e.what();
+    return ErrorResponse(req.path, 500, "internal_error", "internal server error");
+  }
+}
+
+Server::Server(const Router& router, const AppEnv& env)
+    : router_(router), env_(env), request_metrics_(env.metrics.registry()) {}
+
+Server::~Server() {
+  if (listen_fd_ >= 0) close(listen_fd_);
+  if (!unix_path_.empty()) unlink(unix_path_.c_str());
+}
+
+void Server::Listen(const std::string& address) {
+  if (FCGX_Init() != 0) throw std::runtime_error("FCGX_Init failed");
+  const bool is_unix = address.find(':') == std::string::npos;
+  if (is_unix) {
+    if (address.size() >= sizeof(sockaddr_un::sun_path)) {
+      throw std::runtime_error("fcgi socket path is too long (max " +
+                               std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                               " bytes): " + address);
+    }
+    struct stat st;
+    if (lstat(address.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) {
+        throw std::runtime_error(address + " exists and is not a socket; refusing to replace it");
+      }
+      if (UnixSocketAlive(address)) {
+        throw std::runtime_error("another process is already serving " + address);
+      }
+      unlink(address.c_str());  // a stale socket from a process that died
+    }
+  }
+  listen_fd_ = FCGX_OpenSocket(address.c_str(), 1024);
+  if (listen_fd_ < 0) {
+    throw std::runtime_error("cannot listen on " + address + ": " + std::strerror(errno));
+  }
+  if (is_unix) {
+    unix_path_ = address;
+    chmod(address.c_str(), 0660);
+  }
+}
+
+void Server::Start(int threads) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    running_workers_ = threads;
+  }
+  for (int i = 0; i < threads; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+}
+
+bool Server::Shutdown(std::chrono::milliseconds grace) {
+  FCGX_ShutdownPending();
+  // Wakes every thread blocked in accept(): it fails with EINVAL and FCGX_Accept_r returns -1.
+  if (listen_fd_ >= 0) shutdown(listen_fd_, SHUT_RDWR);
+  std::unique_lock<std::mutex> lock(mu_);
+  bool done = cv_.wait_for(lock, grace, [this] { return running_workers_ == 0; });
+  lock.unlock();
+  if (done) {
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  } else {
+    for (auto& t : workers_) t.detach();
+    workers_.clear();
+  }
+  return done;
+}
+
+void Server::WorkerLoop(int index) {
+  ThreadResources res(env_);
+  FCGX_Request fr;
+  FCGX_InitRequest(&fr, listen_fd_, 0);
+  const size_t max_body = static_cast<size_t>(env_.config.GetInt("fcgi_max_body_bytes"));
+  while (FCGX_Accept_r(&fr) == 0) {
+    ++in_flight_;
+    auto start = env_.clock.Now();
+    std::map<std::string, std::string> params;
+    for (char** e = fr.envp; e != nullptr && *e != nullptr; ++e) {
+      const char* eq = std::strchr(*e, '=');
+      if (eq == nullptr) continue;
+      params.emplace(std::string(*e, eq - *e), std::string(eq + 1));
+    }
+    Request req;
+    req.method = Param(params, "REQUEST_METHOD");
+    req.path = Param(params, "DOCUMENT_URI");
+    req.route = "unmatched";
+    Response resp;
+    try {
+      req = BuildRequest(params);
+      req.route = "unmatched";
+      size_t len = CheckContentLength(params, max_body);
+      if (len > 0) {
+        req.body.resize(len);
+        int got = FCGX_GetStr(req.body.data(), static_cast<int>(len), fr.in);
+        if (got < 0 || static_cast<size_t>(got) != len) {
+          throw HttpError(400, "bad_request", "request body is shorter than Content-Length");
+        }
+      }
+      RequestContext ctx{req, env_, res};
+      resp = Dispatch(router_, ctx);
+    } catch (const HttpError& e) {
+      resp = ErrorResponse(req.path, e.status(), e.code(), e.what());
+    }
+    std::string head = "Status: " + std::to_string(resp.status) + " " + StatusText(resp.status) +
+                       "\r\n";
+    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+    head += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n\r\n";
+    FCGX_PutStr(head.data(), static_cast<int>(head.size()), fr.out);
+    if (req.method != "HEAD" && !resp.body.empty()) {
+      FCGX_PutStr(resp.body.data(), static_cast<int>(resp.body.size()), fr.out);
+    }
+    FCGX_Finish_r(&fr);
+    double secs = std::chrono::duration<double>(env_.clock.Now() - start).count();
+    request_metrics_.Observe(MethodLabel(req.method), req.route, resp.status, secs);
+    if (resp.status >= 500) {
+      LOG_WARN << req.method << " " << req.raw_uri << " -> " << resp.status;
+    } else {
+      LOG_DEBUG << req.method << " " << req.raw_uri << " -> " << resp.status;
+    }
+    --in_flight_;
+  }
+  FCGX_Free(&fr, 0);
+  LOG_DEBUG << "worker " << index << " stopped";
+  std::lock_guard<std::mutex> lock(mu_);
+  --running_workers_;
+  cv_.notify_all();
+}
+
+}  // namespace sattva::fcgi
