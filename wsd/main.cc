@@ -1,0 +1,3 @@
+#include "wsd/app.h"
+
+int main(int argc, char** argv) { return sattva::wsd::RunMain(argc, argv); }

@@ -1,0 +1,24 @@
+#pragma once
+// One event as wsd fans it out: its id and type for filtering and dedup, and its envelope
+// serialised once and shared by every client queue that holds it.
+
+#include <memory>
+#include <string>
+
+#include "wsd/stream_id.h"
+
+namespace sattva::wsd {
+
+// A serialised server -> client message, shared between client queues.
+using Message = std::shared_ptr<const std::string>;
+
+struct WireEvent {
+  StreamId id;
+  std::string type;
+  Message json;
+};
+
+// Immutable once built, so it is safe to share between threads.
+using WireEventPtr = std::shared_ptr<const WireEvent>;
+
+}  // namespace sattva::wsd
