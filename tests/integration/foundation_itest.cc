@@ -190,7 +190,9 @@ TEST(FcgiShutdownTest, InFlightRequestFinishesAfterSigterm) {
   o.wsd = false;
   o.streamer = false;
   Stack stack(o);
-  ASSERT_EQ(HttpGet(stack.nginx_port, "/api/v1/health").status, 200);
+  HttpResponse first = HttpGet(stack.nginx_port, "/api/v1/health");
+  ASSERT_EQ(first.status, 200) << first.error << first.body << Tail(stack.log_path("nginx-error"))
+                               << Tail(stack.log_path("fcgi"));
   // Freeze the PostgreSQL backend serving fcgi's only thread, so the next health check hangs
   // inside its SELECT 1.
   pqxx::connection c(stack.pg_dsn());

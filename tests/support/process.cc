@@ -17,11 +17,30 @@
 #include <deque>
 #include <fstream>
 #include <sstream>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
 namespace sattva::testing {
 namespace {
+
+int ProbeFreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    throw std::runtime_error("bind to port 0 failed");
+  }
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
 
 [[noreturn]] void ExecChild(const std::vector<std::string>& argv, const std::string& log_path,
                             const std::string& run_as, const std::vector<std::string>& env) {
@@ -130,21 +149,18 @@ int RunCommand(const std::vector<std::string>& argv, const std::string& log_path
 }
 
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    throw std::runtime_error("bind to port 0 failed");
+  // Never hand out the same port twice in one test process: the kernel may offer a port again
+  // as soon as the probing socket is closed.
+  static std::mutex mu;
+  static std::set<int> given;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int port = ProbeFreePort();
+    std::lock_guard<std::mutex> lock(mu);
+    if (given.insert(port).second) return port;
   }
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  int port = ntohs(a.sin_port);
-  close(fd);
-  return port;
+  throw std::runtime_error("no unused free port found");
 }
+
 
 bool WaitForPort(int port, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
