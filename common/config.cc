@@ -52,6 +52,19 @@ const std::vector<ConfigKey> kKeys = {
     {"media_dir", ConfigType::kString, "var/media", "Directory that holds audio files"},
     {"public_url", ConfigType::kString, "http://127.0.0.1:8080", "Public base URL of the site"},
     {"admin_email", ConfigType::kString, "", "Email of the first admin (sattva-ctl create-admin)"},
+    {"templates_dir", ConfigType::kString, "templates", "Directory of the admin page templates"},
+    {"session_idle_timeout_s", ConfigType::kInt, "1800", "Sessions end after this long idle", 60,
+     2592000},
+    {"session_absolute_timeout_s", ConfigType::kInt, "43200",
+     "Sessions end this long after login, however active", 60, 31536000},
+    {"login_ip_limit", ConfigType::kInt, "5", "Login attempts allowed per IP per window", 1,
+     1000000},
+    {"login_ip_window_s", ConfigType::kInt, "30", "Window of the per-IP login limit, seconds", 1,
+     86400},
+    {"login_account_failure_limit", ConfigType::kInt, "100",
+     "Failed logins allowed per account per window", 1, 1000000},
+    {"login_account_window_s", ConfigType::kInt, "3600",
+     "Window of the per-account failure limit, seconds", 1, 604800},
 };
 
 std::string Trim(const std::string& s) {

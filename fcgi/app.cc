@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/password.h"
+#include "fcgi/api.h"
 #include "fcgi/health.h"
 #include "fcgi/server.h"
 
@@ -29,6 +30,10 @@ Response HandleMetrics(RequestContext& ctx) {
 void RegisterRoutes(Router& router) {
   router.Add("GET", "/api/v1/health", HandleHealth);
   router.Add("GET", "/metrics", HandleMetrics);
+  RegisterAuthApi(router);
+  RegisterUsersApi(router);
+  RegisterTokensApi(router);
+  RegisterAuditApi(router);
 }
 
 int RunMain(int argc, char** argv) {

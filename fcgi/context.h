@@ -2,7 +2,9 @@
 // What a handler gets: the request, the process-wide environment, and its worker thread's own
 // connections.
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -10,7 +12,11 @@
 #include "common/metrics.h"
 #include "common/pg.h"
 #include "common/redis.h"
+#include "fcgi/api_tokens.h"
 #include "fcgi/http.h"
+#include "fcgi/rate_limit.h"
+#include "fcgi/sessions.h"
+#include "fcgi/users.h"
 
 namespace sattva::fcgi {
 
@@ -27,12 +33,32 @@ struct ThreadResources {
   std::unique_ptr<common::Pg> pg;
   common::Redis redis;
   common::EventWriter events;
+  SessionStore sessions;
+  RateLimiter limiter;
+};
+
+struct Principal {
+  enum class Via { kSession, kToken };
+  User user;
+  Via via = Via::kSession;
+  std::optional<Session> session;  // Via::kSession
+  std::optional<ApiToken> token;   // Via::kToken
 };
 
 struct RequestContext {
+  RequestContext(Request& r, const AppEnv& e, ThreadResources& t) : req(r), env(e), res(t) {}
   Request& req;
   const AppEnv& env;
   ThreadResources& res;
+  // Filled by CurrentPrincipal (fcgi/auth.h).
+  bool auth_resolved = false;
+  std::optional<Principal> principal;
+  // Extra response headers handlers want on any outcome (Set-Cookie on login).
+  std::vector<std::pair<std::string, std::string>> extra_headers;
+
+  // Runs `fn` in one read-write transaction on this thread's connection and commits it.
+  // A broken connection becomes common::PgError (503).
+  void Tx(const std::function<void(pqxx::work&)>& fn);
 };
 
 }  // namespace sattva::fcgi

@@ -117,6 +117,50 @@ bool ParseQuery(const std::string& qs, std::multimap<std::string, std::string>* 
   return true;
 }
 
+namespace {
+std::string MediaType(const Request& req) {
+  const std::string* ct = req.Header("content-type");
+  if (ct == nullptr) return "";
+  std::string t = ct->substr(0, ct->find(';'));
+  while (!t.empty() && t.back() == ' ') t.pop_back();
+  for (char& c : t) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return t;
+}
+}  // namespace
+
+std::multimap<std::string, std::string> ParseForm(const Request& req) {
+  if (MediaType(req) != "application/x-www-form-urlencoded") {
+    throw HttpError(415, "unsupported_media_type",
+                    "expected a form (application/x-www-form-urlencoded)");
+  }
+  std::multimap<std::string, std::string> form;
+  if (!ParseQuery(req.body, &form)) {
+    throw HttpError(400, "bad_request", "the form has malformed percent-encoding");
+  }
+  for (const auto& [k, v] : form) {
+    if (!common::IsValidUtf8(k) || !common::IsValidUtf8(v)) {
+      throw HttpError(400, "bad_request", "the form is not valid UTF-8");
+    }
+  }
+  return form;
+}
+
+std::string FormValue(const std::multimap<std::string, std::string>& form, const std::string& key) {
+  auto it = form.find(key);
+  return it == form.end() ? std::string() : it->second;
+}
+
+Json::Value ParseJsonBody(const Request& req) {
+  if (MediaType(req) != "application/json") {
+    throw HttpError(415, "unsupported_media_type", "expected Content-Type: application/json");
+  }
+  Json::Value v;
+  std::string err;
+  if (!common::ParseJson(req.body, &v, &err)) throw HttpError(400, "invalid_json", err);
+  if (!v.isObject()) throw HttpError(422, "validation_failed", "the body must be a JSON object");
+  return v;
+}
+
 Json::Value ErrorEnvelope(const std::string& code, const std::string& message) {
   Json::Value v(Json::objectValue);
   v["error"]["code"] = code;

@@ -59,6 +59,14 @@ const char* StatusText(int status);
 bool PercentDecode(const std::string& in, bool plus_as_space, std::string* out);
 // Splits "a=1&b=x%20y" into decoded pairs. Returns false on malformed percent-encoding.
 bool ParseQuery(const std::string& qs, std::multimap<std::string, std::string>* out);
+// The fields of an application/x-www-form-urlencoded body. Throws HttpError 400 when the body is
+// malformed or not valid UTF-8, 415 when the request has another content type.
+std::multimap<std::string, std::string> ParseForm(const Request& req);
+// The first value of a form field, or "".
+std::string FormValue(const std::multimap<std::string, std::string>& form, const std::string& key);
+// The body as one JSON object. Throws HttpError 415 (not application/json), 400 (invalid JSON,
+// code "invalid_json"), or 422 (not an object, code "validation_failed").
+Json::Value ParseJsonBody(const Request& req);
 // {"error":{"code":code,"message":message}}
 Json::Value ErrorEnvelope(const std::string& code, const std::string& message);
 // Escapes text for HTML element content and attribute values.

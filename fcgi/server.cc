@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -61,7 +62,18 @@ bool UnixSocketAlive(const std::string& path) {
 ThreadResources::ThreadResources(const AppEnv& env)
     : pg(common::Pg::FromConfig(env.config, "sattva-fcgi")),
       redis(common::RedisOptions::FromConfig(env.config)),
-      events(redis, env.clock, env.config.GetInt("events_maxlen")) {}
+      events(redis, env.clock, env.config.GetInt("events_maxlen")),
+      sessions(redis, env.clock, std::chrono::seconds(env.config.GetInt("session_idle_timeout_s")),
+               std::chrono::seconds(env.config.GetInt("session_absolute_timeout_s"))),
+      limiter(redis) {}
+
+void RequestContext::Tx(const std::function<void(pqxx::work&)>& fn) {
+  res.pg->Run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    fn(tx);
+    tx.commit();
+  });
+}
 
 Request BuildRequest(const std::map<std::string, std::string>& params) {
   Request r;
@@ -154,6 +166,10 @@ Response Dispatch(const Router& router, RequestContext& ctx) {
     Response r = ErrorResponse(req.path, e.status(), e.code(), e.what());
     for (const auto& h : e.headers) r.SetHeader(h.first, h.second);
     return r;
+  } catch (const pqxx::data_exception& e) {
+    // A value PostgreSQL refused (an impossible date, a number out of range): the client's.
+    LOG_WARN << req.method << " " << req.path << ": " << e.what();
+    return ErrorResponse(req.path, 422, "validation_failed", "a value is out of range or invalid");
   } catch (const common::PgError& e) {
     LOG_ERROR << req.method << " " << req.path << ": " << e.what();
     return ErrorResponse(req.path, 503, "database_unavailable",
@@ -263,6 +279,12 @@ void Server::WorkerLoop(int index) {
       }
       RequestContext ctx{req, env_, res};
       resp = Dispatch(router_, ctx);
+      // Headers a handler set for any outcome (a login's Set-Cookie), once each.
+      for (const auto& h : ctx.extra_headers) {
+        if (std::find(resp.headers.begin(), resp.headers.end(), h) == resp.headers.end()) {
+          resp.headers.push_back(h);
+        }
+      }
     } catch (const HttpError& e) {
       resp = ErrorResponse(req.path, e.status(), e.code(), e.what());
     }

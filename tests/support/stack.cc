@@ -159,6 +159,7 @@ void Stack::WriteConfig() {
   c += "streamer_port = " + std::to_string(streamer_port) + "\n";
   c += "media_dir = " + dir() + "/media\n";
   c += "public_url = http://127.0.0.1:" + std::to_string(nginx_port) + "\n";
+  c += "templates_dir = " + SourceDir() + "/templates\n";
   for (const auto& l : options_.extra_config) c += l + "\n";
   WriteFile(config_path(), c);
 }
