@@ -77,7 +77,8 @@ int Migrate(pqxx::connection& conn, const std::string& sql_dir, std::ostream& ou
   return 0;
 }
 
-int CreateAdmin(pqxx::connection& conn, const std::string& raw_email, std::ostream& out) {
+int CreateAdmin(pqxx::connection& conn, const std::string& raw_email, const std::string& given,
+                std::ostream& out) {
   const std::string email = common::NormalizeEmail(raw_email);
   if (email.empty()) {
     throw UsageError("no admin email: pass --email E or set the config key admin_email");
@@ -101,7 +102,7 @@ int CreateAdmin(pqxx::connection& conn, const std::string& raw_email, std::ostre
   };
   if (auto role = existing()) return report_existing(*role);
 
-  const std::string password = common::RandomToken(kAdminPasswordBytes);
+  const std::string password = given.empty() ? common::RandomToken(kAdminPasswordBytes) : given;
   const std::string hash = common::HashPassword(password);
   pqxx::work w(conn, "create_admin");
   pqxx::result r = w.exec_params(
@@ -121,8 +122,8 @@ int CreateAdmin(pqxx::connection& conn, const std::string& raw_email, std::ostre
   changes["status"] = "active";
   Audit(w, "user.create", "user", id, changes);
   w.commit();
-  out << "created admin " << email << "\n"
-      << "password: " << password << "\n";
+  out << "created admin " << email << "\n";
+  if (given.empty()) out << "password: " << password << "\n";
   return 0;
 }
 

@@ -26,7 +26,10 @@ int Migrate(pqxx::connection& conn, const std::string& sql_dir, std::ostream& ou
 // "password: P". When a user with that email exists it changes nothing: for an admin it prints
 // "admin E already exists; password unchanged" and returns 0; for another role it says so and
 // returns 1. Throws UsageError for an empty or malformed email.
-int CreateAdmin(pqxx::connection& conn, const std::string& email, std::ostream& out);
+// An empty `password` generates one and prints it once.
+inline constexpr size_t kMinAdminPasswordLength = 10;
+int CreateAdmin(pqxx::connection& conn, const std::string& email, const std::string& password,
+                std::ostream& out);
 
 // Imports every audio file of `media_dir` (not recursive, sorted by name) as a track unless a
 // live track has its absolute path, then creates the stream "demo" with the first track as its

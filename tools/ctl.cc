@@ -38,8 +38,10 @@ std::string Usage() {
          "\n"
          "commands:\n"
          "  migrate [--sql-dir DIR]     apply pending migrations from DIR (default: sql)\n"
-         "  create-admin [--email E]    create an admin with a random password (default email:\n"
-         "                              config admin_email); an existing user is left unchanged\n"
+         "  create-admin [--email E] [--password-stdin]\n"
+         "                              create an admin (default email: config admin_email) with\n"
+         "                              the password read from stdin, or a generated one printed\n"
+         "                              once; an existing user is left unchanged\n"
          "  demo [--media-dir DIR]      import DIR's audio files as tracks and create the stream\n"
          "                              'demo' (default DIR: config media_dir); idempotent\n"
          "  probe FILE|URL              print what the media probe finds, as JSON\n"
@@ -62,6 +64,10 @@ bool ParseCommandLine(const std::vector<std::string>& args, CommandLine* out, st
   std::vector<std::string> positional;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (c.command == "create-admin" && a == "--password-stdin") {
+      c.password_stdin = true;
+      continue;
+    }
     if (a.size() > 1 && a[0] == '-') {
       std::string flag = a;
       std::string value;
@@ -141,8 +147,17 @@ int RunMain(int argc, char** argv) {
     pqxx::connection& conn = pg->Conn();
     if (cmd.command == "migrate") return Migrate(conn, cmd.sql_dir, std::cout);
     if (cmd.command == "create-admin") {
+      std::string password;
+      if (cmd.password_stdin) {
+        std::getline(std::cin, password);
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+        if (password.size() < kMinAdminPasswordLength) {
+          throw UsageError("the password read from stdin must be at least " +
+                           std::to_string(kMinAdminPasswordLength) + " characters");
+        }
+      }
       return CreateAdmin(conn, cmd.email.empty() ? config.GetString("admin_email") : cmd.email,
-                         std::cout);
+                         password, std::cout);
     }
     return Demo(conn, cmd.media_dir.empty() ? config.GetString("media_dir") : cmd.media_dir,
                 std::cout, std::cerr);
