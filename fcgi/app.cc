@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/password.h"
+#include "fcgi/admin_pages.h"
 #include "fcgi/api.h"
 #include "fcgi/health.h"
 #include "fcgi/server.h"
@@ -34,6 +35,7 @@ void RegisterRoutes(Router& router) {
   RegisterUsersApi(router);
   RegisterTokensApi(router);
   RegisterAuditApi(router);
+  RegisterAdminRoutes(router);
 }
 
 int RunMain(int argc, char** argv) {
@@ -60,6 +62,14 @@ int RunMain(int argc, char** argv) {
     common::InitCrypto();
   } catch (const std::exception& e) {
     LOG_ERROR << e.what();
+    return 1;
+  }
+  // The admin pages need their templates: a wrong templates_dir is a startup error, not a 500
+  // on the first page view.
+  const std::string templates = config.GetString("templates_dir") + "/layout.tpl";
+  if (access(templates.c_str(), R_OK) != 0) {
+    LOG_ERROR << "templates_dir: cannot read " << templates << " (set templates_dir to the "
+              << "repository's templates/ directory)";
     return 1;
   }
   common::Metrics metrics;

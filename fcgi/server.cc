@@ -35,14 +35,24 @@ bool IsAdminPath(const std::string& path) {
   return path == "/admin" || path.rfind("/admin/", 0) == 0;
 }
 
+// The plain error page of the admin panel: no templates (it must work when they are broken), the
+// admin stylesheet and markup of templates/error.tpl. Signed-in pages get the layout instead
+// (fcgi/admin_pages.cc).
 std::string HtmlErrorPage(int status, const std::string& message) {
-  std::string title = std::to_string(status) + " " + StatusText(status);
-  return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
-         HtmlEscape(title) +
-         " · Sattva</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>"
-         "<body><main class=\"error\"><h1>" +
-         HtmlEscape(title) + "</h1><p>" + HtmlEscape(message) +
-         "</p><p><a href=\"/admin/\">Back to the admin panel</a></p></main></body></html>\n";
+  const std::string title = HtmlEscape(std::to_string(status) + " " + StatusText(status));
+  std::string text = HtmlEscape(message);
+  if (!text.empty() && text[0] >= 'a' && text[0] <= 'z') text[0] = static_cast<char>(text[0] - 32);
+  return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+         title +
+         " · Sattva admin</title>\n<link rel=\"stylesheet\" href=\"/static/admin.css\">\n"
+         "</head>\n<body class=\"anon\">\n<header class=\"topbar\"><div class=\"topbar-inner\">"
+         "<a class=\"brand\" href=\"/admin/\"><img src=\"/static/favicon.svg\" alt=\"\" "
+         "width=\"26\" height=\"26\"><span>Sattva</span></a></div></header>\n"
+         "<main class=\"content\"><section class=\"error-page\"><p class=\"error-code\">" +
+         std::to_string(status) + "</p>\n<h1>" + title + "</h1>\n<p>" + text +
+         "</p>\n<p><a class=\"btn\" href=\"/admin/\">Back to the admin panel</a></p>"
+         "</section></main>\n</body>\n</html>\n";
 }
 
 // True when something accepts connections on the unix socket at `path`.
