@@ -38,9 +38,7 @@ Response Logout(RequestContext& ctx) {
   }
   CheckCsrf(ctx, p);
   PerformLogout(ctx, p);
-  Response r;
-  r.status = 204;
-  return r;
+  return Response::NoContent();
 }
 
 Response Me(RequestContext& ctx) {
@@ -67,9 +65,7 @@ Response ChangePassword(RequestContext& ctx) {
     if (!target) throw HttpError(404, "not_found", "no such user");
     ApplyUserChange(ctx, tx, p, *target, c);
   });
-  Response r;
-  r.status = 204;
-  return r;
+  return Response::NoContent();
 }
 
 }  // namespace

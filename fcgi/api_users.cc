@@ -153,9 +153,7 @@ Response DeleteUser(RequestContext& ctx) {
     User target = LoadUser(tx, id, true);
     DeleteUserChecked(ctx, tx, p, target);
   });
-  Response r;
-  r.status = 204;
-  return r;
+  return Response::NoContent();
 }
 
 // --- tokens ---------------------------------------------------------------------------------
@@ -231,9 +229,7 @@ Response RevokeToken(RequestContext& ctx) {
       AuditLog::Write(tx, e);
     }
   });
-  Response r;
-  r.status = 204;
-  return r;
+  return Response::NoContent();
 }
 
 }  // namespace

@@ -26,20 +26,6 @@ std::string OriginOf(const std::string& url) {
   return o;
 }
 
-std::string PercentEncode(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 const std::string* Bearer(const Request& req) {
   const std::string* h = req.Header("authorization");
@@ -118,7 +104,7 @@ const Principal& RequireLogin(RequestContext& ctx) {
     if (!ctx.req.query_string.empty() && ctx.req.method == "GET") {
       next += "?" + ctx.req.query_string;
     }
-    Redirect("/admin/login?next=" + PercentEncode(next));
+    Redirect("/admin/login?next=" + PercentEncode(next, "/"));
   }
   HttpError e(401, "unauthenticated", "log in or send an API token");
   e.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sattva\"");

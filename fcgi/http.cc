@@ -44,6 +44,12 @@ Response Response::Json(int status, const Json::Value& body) {
   return r;
 }
 
+Response Response::NoContent() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
 const char* StatusText(int status) {
   switch (status) {
     case 200: return "OK";
@@ -97,6 +103,25 @@ bool PercentDecode(const std::string& in, bool plus_as_space, std::string* out) 
   }
   *out = std::move(r);
   return true;
+}
+
+std::string PercentEncode(const std::string& in, const std::string& also_keep) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (unsigned char c : in) {
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                            c == '~' || (c != 0 && also_keep.find(static_cast<char>(c)) != std::string::npos);
+    if (unreserved) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
 }
 
 bool ParseQuery(const std::string& qs, std::multimap<std::string, std::string>* out) {

@@ -37,6 +37,7 @@ struct Response {
 
   void SetHeader(const std::string& name, const std::string& value);
   static Response Json(int status, const Json::Value& body);
+  static Response NoContent();
 };
 
 class HttpError : public std::runtime_error {
@@ -57,6 +58,9 @@ const char* StatusText(int status);
 // Decodes %XX escapes. `plus_as_space` for query strings. Returns false on a malformed escape
 // or a decoded NUL byte.
 bool PercentDecode(const std::string& in, bool plus_as_space, std::string* out);
+// Percent-encodes everything but RFC 3986 unreserved characters and those in `also_keep`
+// (e.g. "/" for a path).
+std::string PercentEncode(const std::string& in, const std::string& also_keep = "");
 // Splits "a=1&b=x%20y" into decoded pairs. Returns false on malformed percent-encoding.
 bool ParseQuery(const std::string& qs, std::multimap<std::string, std::string>* out);
 // The fields of an application/x-www-form-urlencoded body. Throws HttpError 400 when the body is

@@ -1,5 +1,7 @@
 #include "fcgi/templates.h"
 
+#include "fcgi/http.h"
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,23 +33,7 @@ std::string RenderTemplate(const std::string& dir, const std::string& name,
   return out;
 }
 
-std::string UrlEncode(const std::string& s) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
-  for (unsigned char c : s) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
-    if (unreserved) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(const std::string& s) { return PercentEncode(s); }
 
 std::string BuildQueryString(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;

@@ -40,18 +40,10 @@ class AccountsTest : public ::testing::Test {
     return c;
   }
 
-  // Creates a user through the API as admin and returns {id, password}.
   std::pair<int64_t, std::string> NewUser(const std::string& email, const std::string& role = "user",
                                           const std::string& name = "") {
     ApiClient admin = Admin();
-    Json::Value b;
-    b["email"] = email;
-    b["role"] = role;
-    b["display_name"] = name;
-    HttpResponse r = admin.Post("/api/v1/users", b);
-    EXPECT_EQ(r.status, 201) << r.body;
-    Json::Value v = JsonOf(r);
-    return {v["id"].asInt64(), v["password"].asString()};
+    return CreateUserViaApi(admin, email, role, name);
   }
 
   ApiClient As(const std::string& email, const std::string& password) {
@@ -61,12 +53,7 @@ class AccountsTest : public ::testing::Test {
     return c;
   }
 
-  std::string UserStatus(int64_t id) {
-    pqxx::connection c(stack_->pg_dsn());
-    pqxx::nontransaction tx(c);
-    return tx.exec_params1("SELECT role || '/' || status FROM users WHERE id = $1", id)[0]
-        .as<std::string>();
-  }
+  std::string UserStatus(int64_t id) { return RoleAndStatus(stack_->pg_dsn(), id); }
 
   static Stack* stack_;
   static std::string admin_password_;

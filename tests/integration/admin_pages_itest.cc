@@ -126,22 +126,10 @@ class AdminPagesTest : public ::testing::Test {
                                           const std::string& name = "") {
     ApiClient api(port());
     EXPECT_EQ(api.Login("boss@example.com", admin_password_).status, 200);
-    Json::Value b;
-    b["email"] = email;
-    b["role"] = role;
-    b["display_name"] = name;
-    HttpResponse r = api.Post("/api/v1/users", b);
-    EXPECT_EQ(r.status, 201) << r.body;
-    Json::Value v = JsonOf(r);
-    return {v["id"].asInt64(), v["password"].asString()};
+    return CreateUserViaApi(api, email, role, name);
   }
 
-  std::string RoleAndStatus(int64_t id) {
-    pqxx::connection c(stack_->pg_dsn());
-    pqxx::nontransaction tx(c);
-    return tx.exec_params1("SELECT role || '/' || status FROM users WHERE id = $1", id)[0]
-        .as<std::string>();
-  }
+  std::string RoleAndStatus(int64_t id) { return testing::RoleAndStatus(stack_->pg_dsn(), id); }
 
   static Stack* stack_;
   static std::string admin_password_;

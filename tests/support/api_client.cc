@@ -1,5 +1,8 @@
 #include "tests/support/api_client.h"
 
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
 #include "common/json.h"
 
 namespace sattva::testing {
@@ -9,6 +12,26 @@ Json::Value JsonOf(const HttpResponse& r) {
   std::string err;
   if (!common::ParseJson(r.body, &v, &err)) return Json::Value();
   return v;
+}
+
+std::pair<int64_t, std::string> CreateUserViaApi(ApiClient& admin, const std::string& email,
+                                                 const std::string& role,
+                                                 const std::string& display_name) {
+  Json::Value b;
+  b["email"] = email;
+  b["role"] = role;
+  b["display_name"] = display_name;
+  HttpResponse r = admin.Post("/api/v1/users", b);
+  EXPECT_EQ(r.status, 201) << r.body;
+  Json::Value v = JsonOf(r);
+  return {v["id"].asInt64(), v["password"].asString()};
+}
+
+std::string RoleAndStatus(const std::string& pg_dsn, int64_t id) {
+  pqxx::connection c(pg_dsn);
+  pqxx::nontransaction tx(c);
+  return tx.exec_params1("SELECT role || '/' || status FROM users WHERE id = $1", id)[0]
+      .as<std::string>();
 }
 
 std::string PasswordFromCtl(const std::string& output) {

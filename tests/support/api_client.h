@@ -37,6 +37,13 @@ class ApiClient {
 
 // Parses a JSON body (an empty Json::Value when it is not JSON).
 Json::Value JsonOf(const HttpResponse& r);
+// Creates a user through POST /api/v1/users as `admin` (logged in); returns {id, the generated
+// password}. Adds a test failure when the API refuses.
+std::pair<int64_t, std::string> CreateUserViaApi(ApiClient& admin, const std::string& email,
+                                                 const std::string& role,
+                                                 const std::string& display_name = "");
+// "role/status" of a user, read straight from PostgreSQL.
+std::string RoleAndStatus(const std::string& pg_dsn, int64_t id);
 // The value of "password: X" in sattva-ctl output.
 std::string PasswordFromCtl(const std::string& output);
 
