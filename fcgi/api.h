@@ -21,7 +21,8 @@ int64_t QueryInt(const Request& req, const std::string& name, int64_t def, int64
                  int64_t max);
 // A query parameter's value or "".
 std::string QueryString(const Request& req, const std::string& name);
-// A JSON field of an expected type: 422 naming the field when it has another type.
+// A JSON field of an expected type: 400 ("invalid_type") naming the field when it has another
+// type; 422 when it is longer than max_len.
 std::string JsonString(const Json::Value& body, const char* field, size_t max_len = 1000);
 // {"items":[...],"total":N,"page":P,"per_page":K}
 Json::Value PageJson(Json::Value items, int64_t total, int64_t page, int64_t per_page);

@@ -39,7 +39,7 @@ std::string QueryString(const Request& req, const std::string& name) {
 std::string JsonString(const Json::Value& body, const char* field, size_t max_len) {
   const Json::Value& v = body[field];
   if (!v.isString()) {
-    throw HttpError(422, "validation_failed", std::string(field) + " must be a string");
+    throw HttpError(400, "invalid_type", std::string(field) + " must be a string");
   }
   std::string s = v.asString();
   if (s.size() > max_len) {

@@ -114,7 +114,7 @@ Response PatchUser(RequestContext& ctx) {
     } else if (t.isIntegral() && t.isInt64()) {
       c.telegram_id = std::optional<int64_t>(t.asInt64());
     } else {
-      throw HttpError(422, "validation_failed", "telegram_id must be an integer or null");
+      throw HttpError(400, "invalid_type", "telegram_id must be an integer or null");
     }
   }
   if (body.isMember("role")) c.role = JsonString(body, "role", 20);
@@ -185,7 +185,7 @@ Response CreateToken(RequestContext& ctx) {
   int64_t uid = p.user.id;
   if (body.isMember("user_id")) {
     if (!body["user_id"].isIntegral() || !body["user_id"].isInt64()) {
-      throw HttpError(422, "validation_failed", "user_id must be an integer");
+      throw HttpError(400, "invalid_type", "user_id must be an integer");
     }
     uid = body["user_id"].asInt64();
   }

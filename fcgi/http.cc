@@ -182,7 +182,7 @@ Json::Value ParseJsonBody(const Request& req) {
   Json::Value v;
   std::string err;
   if (!common::ParseJson(req.body, &v, &err)) throw HttpError(400, "invalid_json", err);
-  if (!v.isObject()) throw HttpError(422, "validation_failed", "the body must be a JSON object");
+  if (!v.isObject()) throw HttpError(400, "invalid_type", "the body must be a JSON object");
   return v;
 }
 

@@ -69,7 +69,7 @@ std::multimap<std::string, std::string> ParseForm(const Request& req);
 // The first value of a form field, or "".
 std::string FormValue(const std::multimap<std::string, std::string>& form, const std::string& key);
 // The body as one JSON object. Throws HttpError 415 (not application/json), 400 (invalid JSON,
-// code "invalid_json"), or 422 (not an object, code "validation_failed").
+// code "invalid_json"; not an object, code "invalid_type").
 Json::Value ParseJsonBody(const Request& req);
 // {"error":{"code":code,"message":message}}
 Json::Value ErrorEnvelope(const std::string& code, const std::string& message);
