@@ -28,6 +28,8 @@ ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd -P)"
 source "$ROOT/scripts/lib.sh"
 # shellcheck source=bench/lib/access_log_times.sh
 source "$ROOT/bench/lib/access_log_times.sh"
+# shellcheck source=bench/lib/bench_setup.sh
+source "$ROOT/bench/lib/bench_setup.sh"
 
 base_url="${BENCH_BASE_URL:-http://127.0.0.1:8080}"
 base_url="${base_url%/}"
@@ -64,22 +66,8 @@ command -v psql >/dev/null || ensure_packages postgresql-client
 
 # --- is the stack up? -------------------------------------------------------------------------
 
-code="$(http_code "$base_url/api/v1/health")"
-if [[ "$code" != 200 ]]; then
-  [[ "$code" == 000 ]] && die "nothing answers at $base_url: start the stack first with ./sattva up"
-  die "$base_url/api/v1/health answered $code, not 200: the stack is not healthy (see ./sattva status)"
-fi
-
-pw_file="$ROOT/var/secrets/pg_password"
-[[ -r "$pw_file" ]] || die "$pw_file not found: start the stack first with ./sattva up"
-PGPASSWORD="$(head -n 1 "$pw_file")"
-export PGPASSWORD
-psql_bench() {
-  PGCONNECT_TIMEOUT=5 psql -X -q -v ON_ERROR_STOP=1 -h "$pg_host" -p "$pg_port" -U sattva \
-    -d sattva "$@"
-}
-psql_bench -tA -c 'SELECT 1' >/dev/null 2>&1 ||
-  die "cannot connect to PostgreSQL at $pg_host:$pg_port as sattva: start the stack first with ./sattva up"
+bench_require_stack "$base_url"
+bench_pg_init "$ROOT" "$pg_host" "$pg_port"
 
 # --- seed users -------------------------------------------------------------------------------
 
@@ -167,27 +155,16 @@ note "users table: $total_rows rows in all"
 
 # --- bench admin and its API token ------------------------------------------------------------
 
-admin_id="$(psql_bench -tA -c "
-  INSERT INTO users (email, display_name, role, status)
-  VALUES ('$BENCH_ADMIN_EMAIL', 'Bench admin (bench/users.sh)', 'admin', 'active')
-  ON CONFLICT ((lower(email))) DO UPDATE SET role = 'admin', status = 'active'
-  RETURNING id")"
-admin_id="${admin_id%%$'\n'*}"
-[[ "$admin_id" =~ ^[0-9]+$ ]] || die "could not create the bench admin $BENCH_ADMIN_EMAIL"
-
-token="sat_bench_$(random_secret)"
-token_hash="$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)"
 tmp_dir="$(mktemp -d)"
 cleanup() {
-  psql_bench -c "DELETE FROM api_tokens WHERE user_id = $admin_id AND name = '$TOKEN_NAME'" \
-    >/dev/null 2>&1 || warn "could not delete the bench API token (name '$TOKEN_NAME')"
+  bench_admin_token_delete
   rm -rf "$tmp_dir"
 }
 trap cleanup EXIT
-# Tokens left by an earlier run that was killed go first.
-psql_bench -c "DELETE FROM api_tokens WHERE user_id = $admin_id AND name = '$TOKEN_NAME';
-  INSERT INTO api_tokens (user_id, name, token_hash) VALUES ($admin_id, '$TOKEN_NAME', '$token_hash')" \
-  >/dev/null
+# Tokens left by an earlier run that was killed go first (bench/lib/bench_setup.sh).
+bench_admin_token "$BENCH_ADMIN_EMAIL" 'Bench admin (bench/users.sh)' "$TOKEN_NAME"
+admin_id="$BENCH_ADMIN_ID"
+token="$BENCH_TOKEN"
 ok "bench admin $BENCH_ADMIN_EMAIL (id $admin_id) with a fresh API token (deleted on exit)"
 auth_header="Authorization: Bearer $token"
 
@@ -226,20 +203,9 @@ for s in "${scenarios[@]}"; do
   done <"$tmp_dir/$name.paths"
 done
 
-# How busy the CPUs are with other work, over one second before the run: the stack, wrk and
-# anything else on the machine share them, so other work inflates the latencies.
-cpu_busy_pct() {
-  local a b
-  read -r -a a < <(head -n 1 /proc/stat)
-  sleep 1
-  read -r -a b < <(head -n 1 /proc/stat)
-  awk -v a="${a[*]:1}" -v b="${b[*]:1}" 'BEGIN {
-    n = split(a, x, " "); split(b, y, " ")
-    for (i = 1; i <= n; i++) { d = y[i] - x[i]; total += d; if (i == 4 || i == 5) idle += d }
-    pct = 0
-    if (total > 0) pct = 100 * (total - idle) / total
-    printf "%.0f\n", pct }'
-}
+# How busy the CPUs are with other work, over one second before the run (cpu_busy_pct, from
+# bench/lib/bench_setup.sh): the stack, wrk and anything else on the machine share them, so other
+# work inflates the latencies.
 cores="$(nproc)"
 busy_before="$(cpu_busy_pct)"
 if ((busy_before > 20)); then
@@ -252,6 +218,8 @@ if ((warmup > 0)); then
     -H "$auth_header" -s "$ROOT/bench/lib/rotate_paths.lua" "$base_url" >/dev/null
 fi
 
+# summary_value FILE KEY (bench/lib/bench_setup.sh): the number after "KEY: " in latency.lua's
+# summary.
 results=()
 failed=0
 for s in "${scenarios[@]}"; do
@@ -262,8 +230,9 @@ for s in "${scenarios[@]}"; do
   BENCH_PATHS_FILE="$tmp_dir/$name.paths" wrk --latency -t "$threads" -c "$connections" \
     -d "${duration}s" -H "$auth_header" -s "$ROOT/bench/lib/rotate_paths.lua" "$base_url" |
     tee "$tmp_dir/$name.out"
-  summary() { sed -n "s/^$1: \([^ ]*\).*/\1/p" "$tmp_dir/$name.out" | tail -n 1; }
-  rps="$(summary 'requests\/s')" p50="$(summary p50)" p99="$(summary p99)" non2xx="$(summary non-2xx)"
+  out="$tmp_dir/$name.out"
+  rps="$(summary_value "$out" 'requests\/s')" p50="$(summary_value "$out" p50)"
+  p99="$(summary_value "$out" p99)" non2xx="$(summary_value "$out" non-2xx)"
   [[ -n "$p99" && -n "$non2xx" ]] || die "no summary from wrk for $name (see its output above)"
   access_log_times "$access_log" "$log_start" /api/v1/users | sed 's/^/    /'
   if awk -v p="$p99" -v t="$target_ms" 'BEGIN { exit !(p <= t) }' && [[ "$non2xx" == 0 ]]; then

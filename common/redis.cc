@@ -3,6 +3,8 @@
 #include <sys/time.h>
 
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "common/config.h"
 
@@ -61,14 +63,25 @@ void Redis::Connect() {
 
 RedisReplyPtr Redis::Command(const std::vector<std::string>& args) {
   const bool reused = ctx_ != nullptr;
+  RedisReplyPtr r;
   try {
-    return CommandOnce(args);
+    r = CommandOnce(args);
   } catch (const RedisError&) {
     // A connection that sat idle may have been closed by a Redis restart. The command was not
     // delivered (the server had already hung up), so one retry on a fresh connection is safe.
     if (!reused || !last_error_was_hangup_) throw;
-    return CommandOnce(args);
+    r = CommandOnce(args);
   }
+  // A restarted Redis answers LOADING until it has read its AOF; the command did not run. Wait
+  // for it, up to the command timeout, rather than failing the caller.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  while (r->type == REDIS_REPLY_ERROR && std::string(r->str, r->len).rfind("LOADING", 0) == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    r = CommandOnce(args);
+  }
+  return r;
 }
 
 RedisReplyPtr Redis::CommandOnce(const std::vector<std::string>& args) {

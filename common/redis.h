@@ -47,6 +47,7 @@ class Redis {
   // reply. Throws RedisError when Redis cannot be reached or the connection breaks; the next
   // call reconnects. When a reused connection turns out to have been closed by the server
   // (a Redis restart), the command is retried once on a new connection: it was never delivered.
+  // A LOADING reply (a restarted Redis still reading its AOF) is retried until timeout_ms.
   RedisReplyPtr Command(const std::vector<std::string>& args);
   // Like Command, but an error reply also throws RedisError.
   RedisReplyPtr Checked(const std::vector<std::string>& args);

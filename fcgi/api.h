@@ -2,6 +2,7 @@
 // REST API handlers (/api/v1/...). Each Register* adds one resource's routes.
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include "fcgi/context.h"
@@ -13,6 +14,8 @@ void RegisterAuthApi(Router& router);   // /api/v1/auth/...
 void RegisterUsersApi(Router& router);  // /api/v1/users...
 void RegisterTokensApi(Router& router); // /api/v1/tokens...
 void RegisterAuditApi(Router& router);  // /api/v1/audit
+void RegisterTracksApi(Router& router); // /api/v1/tracks...
+void RegisterStreamsApi(Router& router); // /api/v1/streams... and their queues
 
 // A positive integer path parameter; anything else is 404 (no such resource can exist).
 int64_t PathId(const RequestContext& ctx, const std::string& name);
@@ -24,6 +27,8 @@ std::string QueryString(const Request& req, const std::string& name);
 // A JSON field of an expected type: 400 ("invalid_type") naming the field when it has another
 // type; 422 when it is longer than max_len.
 std::string JsonString(const Json::Value& body, const char* field, size_t max_len = 1000);
+// 422 ("validation_failed") naming the first field of `body` that is not in `known`.
+void RejectUnknownFields(const Json::Value& body, std::initializer_list<const char*> known);
 // {"items":[...],"total":N,"page":P,"per_page":K}
 Json::Value PageJson(Json::Value items, int64_t total, int64_t page, int64_t per_page);
 

@@ -33,7 +33,7 @@ Response ListAudit(RequestContext& ctx) {
   q.per_page = static_cast<int>(QueryInt(ctx.req, "per_page", 50, 1, 200));
   int64_t total = 0;
   Json::Value items(Json::arrayValue);
-  ctx.Tx([&](pqxx::work& tx) {
+  ctx.Read([&](pqxx::transaction_base& tx) {
     for (const auto& row : AuditLog::List(tx, q, &total)) items.append(row.ToJson());
   });
   return Response::Json(200, PageJson(items, total, q.page, q.per_page));

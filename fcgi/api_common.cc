@@ -48,6 +48,16 @@ std::string JsonString(const Json::Value& body, const char* field, size_t max_le
   return s;
 }
 
+void RejectUnknownFields(const Json::Value& body, std::initializer_list<const char*> known) {
+  for (const auto& name : body.getMemberNames()) {
+    bool ok = false;
+    for (const char* k : known) ok = ok || name == k;
+    if (!ok) {
+      throw HttpError(422, "validation_failed", "unknown field '" + name.substr(0, 60) + "'");
+    }
+  }
+}
+
 Json::Value PageJson(Json::Value items, int64_t total, int64_t page, int64_t per_page) {
   Json::Value v(Json::objectValue);
   v["items"] = std::move(items);

@@ -57,12 +57,13 @@ ApiToken TokenStore::Create(pqxx::transaction_base& tx, int64_t user_id, const s
 std::optional<ApiToken> TokenStore::Authenticate(pqxx::transaction_base& tx,
                                                  const std::string& token) {
   if (token.rfind(kTokenPrefix, 0) != 0 || token.size() > 100) return std::nullopt;
-  pqxx::result r = tx.exec_params(
+  tx.conn().prepare(
+      "api_tokens_authenticate",
       "SELECT " + Columns() +
           ", (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds') AS stale "
           "FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL "
-          "AND (expires_at IS NULL OR expires_at > now())",
-      common::Sha256Hex(token));
+          "AND (expires_at IS NULL OR expires_at > now())");
+  pqxx::result r = tx.exec_prepared("api_tokens_authenticate", common::Sha256Hex(token));
   if (r.empty()) return std::nullopt;
   ApiToken t = FromRow(r[0]);
   if (r[0]["stale"].as<bool>()) {

@@ -8,14 +8,6 @@
 namespace sattva::fcgi {
 namespace {
 
-void RejectUnknownFields(const Json::Value& body, std::initializer_list<const char*> known) {
-  for (const auto& name : body.getMemberNames()) {
-    bool ok = false;
-    for (const char* k : known) ok = ok || name == k;
-    if (!ok) throw HttpError(422, "validation_failed", "unknown field '" + name.substr(0, 60) + "'");
-  }
-}
-
 User LoadUser(pqxx::work& tx, int64_t id, bool lock) {
   std::optional<User> u = lock ? UserStore::LockById(tx, id) : UserStore::FindById(tx, id);
   if (!u) throw HttpError(404, "not_found", "no such user: " + std::to_string(id));
@@ -60,7 +52,7 @@ Response ListUsers(RequestContext& ctx) {
   q.page = static_cast<int>(QueryInt(ctx.req, "page", 1, 1, 1000000));
   q.per_page = static_cast<int>(QueryInt(ctx.req, "per_page", 20, 1, 100));
   UserPage page;
-  ctx.Tx([&](pqxx::work& tx) { page = UserStore::List(tx, q); });
+  ctx.Read([&](pqxx::transaction_base& tx) { page = UserStore::List(tx, q); });
   Json::Value items(Json::arrayValue);
   for (const auto& u : page.items) items.append(u.ToJson());
   return Response::Json(200, PageJson(items, page.total, q.page, q.per_page));

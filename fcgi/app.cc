@@ -8,11 +8,16 @@
 
 #include <unistd.h>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 #include "common/log.h"
 #include "common/password.h"
 #include "fcgi/admin_pages.h"
 #include "fcgi/api.h"
 #include "fcgi/health.h"
+#include "fcgi/openapi.h"
 #include "fcgi/server.h"
 
 namespace sattva::fcgi {
@@ -30,11 +35,14 @@ Response HandleMetrics(RequestContext& ctx) {
 
 void RegisterRoutes(Router& router) {
   router.Add("GET", "/api/v1/health", HandleHealth);
+  router.Add("GET", "/api/v1/openapi.yaml", HandleOpenApi);
   router.Add("GET", "/metrics", HandleMetrics);
   RegisterAuthApi(router);
   RegisterUsersApi(router);
   RegisterTokensApi(router);
   RegisterAuditApi(router);
+  RegisterTracksApi(router);
+  RegisterStreamsApi(router);
   RegisterAdminRoutes(router);
 }
 
@@ -56,6 +64,10 @@ int RunMain(int argc, char** argv) {
   sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // FFmpeg (the track probe) reports through our error messages; its own log lines only repeat
+  // them.
+  av_log_set_level(AV_LOG_FATAL);
 
   // 3. Real dependencies.
   try {

@@ -71,7 +71,7 @@ const Principal* CurrentPrincipal(RequestContext& ctx) {
     }
     const std::string token = auth->substr(7);
     std::optional<Principal> p;
-    ctx.Tx([&](pqxx::work& tx) {
+    ctx.Read([&](pqxx::transaction_base& tx) {
       std::optional<ApiToken> t = TokenStore::Authenticate(tx, token);
       if (!t) return;
       std::optional<User> u = UserStore::FindById(tx, t->user_id);
@@ -87,7 +87,7 @@ const Principal* CurrentPrincipal(RequestContext& ctx) {
   std::optional<Session> s = ctx.res.sessions.Lookup(*cookie);
   if (!s) return nullptr;
   std::optional<User> u;
-  ctx.Tx([&](pqxx::work& tx) { u = UserStore::FindById(tx, s->user_id); });
+  ctx.Read([&](pqxx::transaction_base& tx) { u = UserStore::FindById(tx, s->user_id); });
   if (!u || u->status != UserStatus::kActive) {
     ctx.res.sessions.Delete(*s);
     return nullptr;

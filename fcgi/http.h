@@ -21,6 +21,9 @@ struct Request {
   std::multimap<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;       // lower-case names
   std::string body;
+  // Set instead of `body` when nginx left a multipart body on disk (the REQUEST_BODY_FILE
+  // param; see TakeBodyFile in fcgi/server.h). The file is nginx's and gone after the request.
+  std::string body_file;
   std::string remote_addr;
   std::map<std::string, std::string> params;        // route parameters, e.g. {"id":"7"}
   std::string route;                                // the matched route template

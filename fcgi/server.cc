@@ -1,6 +1,7 @@
 #include "fcgi/server.h"
 
 #include <fcgiapp.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -13,6 +14,7 @@
 #include <stdexcept>
 
 #include "common/log.h"
+#include "fcgi/multipart.h"
 
 namespace sattva::fcgi {
 namespace {
@@ -77,6 +79,13 @@ ThreadResources::ThreadResources(const AppEnv& env)
                std::chrono::seconds(env.config.GetInt("session_absolute_timeout_s"))),
       limiter(redis) {}
 
+void RequestContext::Read(const std::function<void(pqxx::transaction_base&)>& fn) {
+  res.pg->Run([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    fn(tx);
+  });
+}
+
 void RequestContext::Tx(const std::function<void(pqxx::work&)>& fn) {
   res.pg->Run([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -131,6 +140,45 @@ size_t CheckContentLength(const std::map<std::string, std::string>& params, size
                     "request body exceeds the limit of " + std::to_string(max_body) + " bytes");
   }
   return static_cast<size_t>(n);
+}
+
+bool TakeBodyFile(const std::map<std::string, std::string>& params, size_t max_body, Request* req) {
+  const std::string path = Param(params, "REQUEST_BODY_FILE");
+  if (path.empty()) return false;
+  const std::string* ct = req->Header("content-type");
+  if (ct != nullptr && IsMultipartFormData(*ct)) {
+    req->body_file = path;
+    return true;
+  }
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) close(fd);
+    }
+  } f{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  struct stat st;
+  if (f.fd < 0 || fstat(f.fd, &st) != 0) {
+    LOG_ERROR << "cannot read the request body file " << path << ": " << std::strerror(errno);
+    throw HttpError(500, "internal_error", "internal server error");
+  }
+  const auto size = static_cast<unsigned long long>(st.st_size);
+  if (size > max_body) {
+    throw HttpError(413, "payload_too_large",
+                    "request body exceeds the limit of " + std::to_string(max_body) + " bytes");
+  }
+  req->body.resize(static_cast<size_t>(size));
+  size_t got = 0;
+  while (got < req->body.size()) {
+    const ssize_t n = read(f.fd, req->body.data() + got, req->body.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      LOG_ERROR << "cannot read the request body file " << path << ": "
+                << (n < 0 ? std::strerror(errno) : "it shrank");
+      throw HttpError(500, "internal_error", "internal server error");
+    }
+    got += static_cast<size_t>(n);
+  }
+  return true;
 }
 
 Response ErrorResponse(const std::string& path, int status, const std::string& code,
@@ -279,7 +327,7 @@ void Server::WorkerLoop(int index) {
     try {
       req = BuildRequest(params);
       req.route = "unmatched";
-      size_t len = CheckContentLength(params, max_body);
+      size_t len = TakeBodyFile(params, max_body, &req) ? 0 : CheckContentLength(params, max_body);
       if (len > 0) {
         req.body.resize(len);
         int got = FCGX_GetStr(req.body.data(), static_cast<int>(len), fr.in);

@@ -24,6 +24,12 @@ Request BuildRequest(const std::map<std::string, std::string>& params);
 // Checks CONTENT_LENGTH against the limit. Returns the length; throws HttpError 400 (malformed)
 // or 413 (too large).
 size_t CheckContentLength(const std::map<std::string, std::string>& params, size_t max_body);
+// When nginx wrote the body to a file (the REQUEST_BODY_FILE param, which only the upload
+// location of nginx/nginx.conf.template sets), the FastCGI stdin is empty. A multipart/form-data
+// body then stays on disk: req->body_file is set, for the handler to stream (its own limit
+// applies). Any other body is read into req->body, refused with 413 over max_body. Returns false,
+// doing nothing, when there is no such param. Throws HttpError.
+bool TakeBodyFile(const std::map<std::string, std::string>& params, size_t max_body, Request* req);
 // Routes and runs the handler. Never throws: HttpError becomes its status; PgError/RedisError
 // become 503; anything else becomes 500 (logged). Errors are a JSON envelope, or an HTML page
 // for /admin paths.

@@ -50,7 +50,20 @@ std::optional<Session> SessionStore::Lookup(const std::string& raw_id) {
   Session s;
   s.key_hash = common::Sha256Hex(raw_id);
   const std::string key = SessionKey(s.key_hash);
-  common::RedisReplyPtr r = redis_.Checked({"HGETALL", key});
+  const int64_t now = common::UnixMillis(clock_.WallNow());
+  // One round trip: read the session, end it past its absolute lifetime, or renew its idle timer
+  // (never past the absolute end).
+  common::RedisReplyPtr r = redis_.Checked(
+      {"EVAL",
+       "local created = tonumber(redis.call('HGET', KEYS[1], 'created_ms') or '-1') "
+       "if created < 0 then return {} end "
+       "local now, idle, abs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]) "
+       "if now - created >= abs then redis.call('DEL', KEYS[1]) return {} end "
+       "redis.call('HSET', KEYS[1], 'seen_ms', ARGV[1]) "
+       "redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(idle, created + abs - now))) "
+       "return redis.call('HGETALL', KEYS[1])",
+       "1", key, std::to_string(now), std::to_string(idle_.count() * 1000),
+       std::to_string(absolute_.count() * 1000)});
   if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) return std::nullopt;
   for (size_t i = 0; i + 1 < r->elements; i += 2) {
     std::string k = common::ReplyString(r->element[i]);
@@ -60,15 +73,10 @@ std::optional<Session> SessionStore::Lookup(const std::string& raw_id) {
     else if (k == "created_ms") s.created_ms = ToInt(v);
     else if (k == "flash") s.flash = v;
   }
-  const int64_t now = common::UnixMillis(clock_.WallNow());
-  if (s.user_id <= 0 || s.csrf_token.empty() || now - s.created_ms >= absolute_.count() * 1000) {
+  if (s.user_id <= 0 || s.csrf_token.empty()) {
     Delete(s);
     return std::nullopt;
   }
-  // Renew the idle timer, never past the absolute lifetime.
-  int64_t ttl = std::min<int64_t>(idle_.count() * 1000, s.created_ms + absolute_.count() * 1000 - now);
-  redis_.Checked({"HSET", key, "seen_ms", std::to_string(now)});
-  redis_.Checked({"PEXPIRE", key, std::to_string(std::max<int64_t>(ttl, 1))});
   return s;
 }
 

@@ -137,6 +137,20 @@ void Stack::StartRedis() {
   if (!WaitForPort(redis_port, seconds(20))) {
     throw std::runtime_error("Redis did not start\n" + Tail(log));
   }
+  // Ready means answering PONG, not LOADING (it may be reading its AOF after a restart).
+  auto client = RedisClient();
+  auto deadline = std::chrono::steady_clock::now() + seconds(20);
+  for (;;) {
+    try {
+      auto r = client->Command({"PING"});
+      if (r->type == REDIS_REPLY_STATUS && std::string(r->str) == "PONG") break;
+    } catch (const std::exception&) {
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("Redis never became ready\n" + Tail(log));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 void Stack::KillRedis() { redis_.Kill9(); }
@@ -200,6 +214,7 @@ void Stack::StartNginx() {
   Replace(&conf, "@WSD_ADDR@", "127.0.0.1:" + std::to_string(wsd_port));
   Replace(&conf, "@STREAMER_ADDR@", "127.0.0.1:" + std::to_string(streamer_port));
   Replace(&conf, "@MAX_BODY@", "1m");
+  Replace(&conf, "@MAX_UPLOAD@", "2m");
   // The fixture owns nginx's lifetime by pid: keep the master in the foreground.
   Replace(&conf, "\ndaemon on;", "\ndaemon off;");
   std::smatch left;

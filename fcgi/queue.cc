@@ -1,0 +1,351 @@
+#include "fcgi/queue.h"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "common/events.h"
+#include "common/json.h"
+#include "fcgi/http.h"
+
+namespace sattva::fcgi {
+namespace {
+
+// Shared by every mutating script. KEYS: 1 ids, 2 items, 3 meta, 4 sattva:events, 5 the item id
+// counter. ARGV: 1 stream id, 2 ts, 3 event maxlen, 4 expected version ('' for any), then the
+// script's own arguments.
+constexpr const char* kPrelude = R"lua(
+local function cur_version() return tonumber(redis.call('HGET', KEYS[3], 'version') or '0') end
+local function stale()
+  if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= cur_version() then
+    return 'STALE ' .. cur_version()
+  end
+  return nil
+end
+local function with_position(json, pos)
+  return '{"position":' .. pos .. ',' .. string.sub(json, 2)
+end
+local function bump_and_emit(op, extra)
+  local ver = redis.call('HINCRBY', KEYS[3], 'version', 1)
+  local len = redis.call('LLEN', KEYS[1])
+  local data = '{"op":"' .. op .. '","version":' .. ver .. ',"length":' .. len .. extra
+  if len <= 200 then
+    local parts = {}
+    if len > 0 then
+      local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+      local items = redis.call('HMGET', KEYS[2], unpack(ids))
+      for i = 1, #ids do
+        if items[i] then parts[#parts + 1] = with_position(items[i], i) end
+      end
+    end
+    data = data .. ',"items":[' .. table.concat(parts, ',') .. ']}'
+  else
+    data = data .. ',"truncated":true}'
+  end
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'type', 'queue_update',
+             'stream_id', ARGV[1], 'ts', ARGV[2], 'data', data)
+  return ver
+end
+)lua";
+
+// ARGV 5: max length, 6: 'end' | 'next' | position, 7..: item JSON objects without an id.
+constexpr const char* kAdd = R"lua(
+local err = stale()
+if err then return redis.error_reply(err) end
+local n = #ARGV - 6
+local len = redis.call('LLEN', KEYS[1])
+if len + n > tonumber(ARGV[5]) then return redis.error_reply('FULL ' .. len) end
+local pos
+if ARGV[6] == 'end' then pos = len + 1 elseif ARGV[6] == 'next' then pos = 1
+else pos = tonumber(ARGV[6]) end
+if pos == nil or pos < 1 or pos > len + 1 then return redis.error_reply('BADPOS ' .. len) end
+local pivot = false
+if pos <= len then pivot = redis.call('LINDEX', KEYS[1], pos - 1) end
+local out = {0}
+for i = 1, n do
+  local id = tostring(redis.call('INCR', KEYS[5]))
+  redis.call('HSET', KEYS[2], id, '{"id":"' .. id .. '",' .. string.sub(ARGV[6 + i], 2))
+  if pivot then redis.call('LINSERT', KEYS[1], 'BEFORE', pivot, id)
+  else redis.call('RPUSH', KEYS[1], id) end
+  out[i + 1] = id
+end
+out[1] = bump_and_emit('add', ',"at":' .. pos .. ',"count":' .. n)
+return out
+)lua";
+
+// ARGV 5: item id, 6: required adder's user id ('' for anyone).
+constexpr const char* kRemove = R"lua(
+local err = stale()
+if err then return redis.error_reply(err) end
+local item = redis.call('HGET', KEYS[2], ARGV[5])
+if not item then return redis.error_reply('NOITEM no such item') end
+if ARGV[6] ~= '' then
+  local ok, obj = pcall(cjson.decode, item)
+  if not ok or type(obj.added_by) ~= 'table' or obj.added_by.id ~= tonumber(ARGV[6]) then
+    return redis.error_reply('NOTOWNER not the adder')
+  end
+end
+redis.call('LREM', KEYS[1], 1, ARGV[5])
+redis.call('HDEL', KEYS[2], ARGV[5])
+return bump_and_emit('remove', ',"item_id":"' .. ARGV[5] .. '"')
+)lua";
+
+// ARGV 5: item id, 6: target position.
+constexpr const char* kMove = R"lua(
+local err = stale()
+if err then return redis.error_reply(err) end
+if redis.call('HEXISTS', KEYS[2], ARGV[5]) == 0 then return redis.error_reply('NOITEM no such item') end
+local len = redis.call('LLEN', KEYS[1])
+local to = tonumber(ARGV[6])
+if to == nil or to < 1 or to > len then return redis.error_reply('BADPOS ' .. len) end
+local from = redis.call('LPOS', KEYS[1], ARGV[5])
+if from == to - 1 then return cur_version() end
+redis.call('LREM', KEYS[1], 1, ARGV[5])
+if to - 1 >= len - 1 then
+  redis.call('RPUSH', KEYS[1], ARGV[5])
+else
+  redis.call('LINSERT', KEYS[1], 'BEFORE', redis.call('LINDEX', KEYS[1], to - 1), ARGV[5])
+end
+return bump_and_emit('move', ',"item_id":"' .. ARGV[5] .. '","to":' .. to)
+)lua";
+
+// ARGV 5: seed. Fisher-Yates with a Park-Miller generator: Redis scripts get no usable entropy.
+constexpr const char* kShuffle = R"lua(
+local err = stale()
+if err then return redis.error_reply(err) end
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local n = #ids
+if n > 1 then
+  local x = tonumber(ARGV[5]) % 2147483647
+  if x == 0 then x = 1 end
+  for i = n, 2, -1 do
+    x = (x * 48271) % 2147483647
+    local j = (x % i) + 1
+    ids[i], ids[j] = ids[j], ids[i]
+  end
+  redis.call('DEL', KEYS[1])
+  for k = 1, n, 1000 do redis.call('RPUSH', KEYS[1], unpack(ids, k, math.min(k + 999, n))) end
+end
+return bump_and_emit('shuffle', '')
+)lua";
+
+constexpr const char* kClear = R"lua(
+local err = stale()
+if err then return redis.error_reply(err) end
+redis.call('DEL', KEYS[1], KEYS[2])
+return bump_and_emit('clear', '')
+)lua";
+
+// KEYS: 1 ids, 2 items, 3 meta, 4 now playing. One consistent read.
+constexpr const char* kSnapshot = R"lua(
+local ver = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local out = {}
+for k = 1, #ids, 1000 do
+  local chunk = redis.call('HMGET', KEYS[2], unpack(ids, k, math.min(k + 999, #ids)))
+  for i = 1, #chunk do
+    if chunk[i] then out[#out + 1] = chunk[i] end
+  end
+end
+return {ver, out, redis.call('HGETALL', KEYS[4])}
+)lua";
+
+std::string Tag(int64_t sid) { return "{" + std::to_string(sid) + "}"; }
+
+std::string VersionArg(std::optional<int64_t> v) { return v ? std::to_string(*v) : ""; }
+
+// Script text -> SHA1 as loaded into Redis. SCRIPT LOAD is idempotent, so threads may race.
+std::mutex g_sha_mu;
+std::map<const char*, std::string> g_sha;
+
+[[noreturn]] void ThrowScriptError(std::string msg) {
+  // Redis prefixes "ERR " to an error without a code of its own.
+  if (msg.rfind("ERR ", 0) == 0) msg = msg.substr(4);
+  if (msg.rfind("STALE", 0) == 0) {
+    throw HttpError(409, "stale_version",
+                    "the queue changed (now version " + msg.substr(6) + "); reload and retry");
+  }
+  if (msg.rfind("FULL", 0) == 0) {
+    throw HttpError(422, "queue_full", "the queue is full (" + msg.substr(5) + " items)");
+  }
+  if (msg.rfind("BADPOS", 0) == 0) {
+    throw HttpError(422, "validation_failed",
+                    "position out of range: the queue has " + msg.substr(7) + " items");
+  }
+  if (msg.rfind("NOITEM", 0) == 0) throw HttpError(404, "not_found", "no such queue item");
+  if (msg.rfind("NOTOWNER", 0) == 0) {
+    throw HttpError(403, "forbidden", "you may only remove items you added");
+  }
+  throw common::RedisError("redis: queue script failed: " + msg);
+}
+
+int64_t VersionOf(const common::RedisReplyPtr& r) {
+  if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+  throw common::RedisError("redis: unexpected queue script reply");
+}
+
+}  // namespace
+
+std::string QueueIdsKey(int64_t sid) { return "sattva:queue:" + Tag(sid) + ":ids"; }
+std::string QueueItemsKey(int64_t sid) { return "sattva:queue:" + Tag(sid) + ":items"; }
+std::string QueueMetaKey(int64_t sid) { return "sattva:queue:" + Tag(sid) + ":meta"; }
+std::string NowPlayingKey(int64_t sid) { return "sattva:stream:" + Tag(sid) + ":now"; }
+
+QueueStore::QueueStore(common::Redis& redis, int64_t event_maxlen)
+    : redis_(redis), event_maxlen_(event_maxlen) {}
+
+common::RedisReplyPtr QueueStore::Run(const std::string& which, int64_t sid,
+                                      const std::vector<std::string>& args) {
+  const char* body = which == "add"       ? kAdd
+                     : which == "remove"  ? kRemove
+                     : which == "move"    ? kMove
+                     : which == "shuffle" ? kShuffle
+                     : which == "clear"   ? kClear
+                                          : kSnapshot;
+  const bool snapshot = body == kSnapshot;
+  std::vector<std::string> keys =
+      snapshot ? std::vector<std::string>{QueueIdsKey(sid), QueueItemsKey(sid), QueueMetaKey(sid),
+                                          NowPlayingKey(sid)}
+               : std::vector<std::string>{QueueIdsKey(sid), QueueItemsKey(sid), QueueMetaKey(sid),
+                                          common::kEventsKey, "sattva:queue:seq"};
+  const std::string text = snapshot ? std::string(body) : std::string(kPrelude) + body;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::string sha;
+    {
+      std::lock_guard<std::mutex> lock(g_sha_mu);
+      auto it = g_sha.find(body);
+      if (it != g_sha.end()) sha = it->second;
+    }
+    if (sha.empty()) {
+      sha = common::ReplyString(redis_.Checked({"SCRIPT", "LOAD", text}).get());
+      std::lock_guard<std::mutex> lock(g_sha_mu);
+      g_sha[body] = sha;
+    }
+    std::vector<std::string> cmd = {"EVALSHA", sha, std::to_string(keys.size())};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    if (!snapshot) {
+      cmd.push_back(std::to_string(sid));
+    }
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    common::RedisReplyPtr r = redis_.Command(cmd);
+    if (r->type == REDIS_REPLY_ERROR) {
+      std::string msg(r->str, r->len);
+      if (msg.rfind("NOSCRIPT", 0) == 0) {  // Redis restarted or flushed its script cache
+        std::lock_guard<std::mutex> lock(g_sha_mu);
+        g_sha.erase(body);
+        continue;
+      }
+      ThrowScriptError(msg);
+    }
+    return r;
+  }
+  throw common::RedisError("redis: the queue script could not be loaded");
+}
+
+QueueSnapshot QueueStore::Snapshot(int64_t sid) {
+  common::RedisReplyPtr r = Run("snapshot", sid, {});
+  QueueSnapshot s;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+    throw common::RedisError("redis: unexpected queue snapshot");
+  }
+  s.version = r->element[0]->integer;
+  const redisReply* items = r->element[1];
+  for (size_t i = 0; i < items->elements; ++i) {
+    Json::Value v;
+    std::string err;
+    if (!common::ParseJson(common::ReplyString(items->element[i]), &v, &err)) continue;
+    Json::Value item(Json::objectValue);
+    item["id"] = v["id"];
+    item["position"] = static_cast<Json::Int64>(s.items.size() + 1);
+    item["track"] = v["track"];
+    item["added_by"] = v["added_by"];
+    item["added_at"] = v["added_at"];
+    s.items.append(item);
+  }
+  const redisReply* now = r->element[2];
+  if (now->elements >= 2) {
+    Json::Value np(Json::objectValue);
+    for (size_t i = 0; i + 1 < now->elements; i += 2) {
+      const std::string k = common::ReplyString(now->element[i]);
+      const std::string v = common::ReplyString(now->element[i + 1]);
+      if (k == "item") {
+        Json::Value item;
+        std::string err;
+        if (common::ParseJson(v, &item, &err) && item.isObject()) {
+          for (const auto& name : item.getMemberNames()) np[name] = item[name];
+        }
+      } else if (k == "position_ms") {
+        np["position_ms"] = static_cast<Json::Int64>(std::atoll(v.c_str()));
+      } else if (k == "started_at") {
+        np["started_at"] = v;
+      }
+    }
+    s.now_playing = np;
+  }
+  return s;
+}
+
+int64_t QueueStore::Length(int64_t sid) {
+  return redis_.Checked({"LLEN", QueueIdsKey(sid)})->integer;
+}
+
+int64_t QueueStore::Add(int64_t sid, const std::vector<NewQueueItem>& items, const std::string& at,
+                        std::optional<int64_t> if_version, int64_t max_length,
+                        const std::string& ts, std::vector<std::string>* ids) {
+  std::vector<std::string> args = {ts, std::to_string(event_maxlen_), VersionArg(if_version),
+                                   std::to_string(max_length), at};
+  for (const auto& it : items) {
+    Json::Value v(Json::objectValue);
+    v["track"]["id"] = common::JsonInt(it.track_id);
+    v["track"]["title"] = it.title;
+    v["track"]["artist"] = it.artist;
+    v["track"]["duration_ms"] =
+        it.duration_ms ? common::JsonInt(*it.duration_ms) : Json::Value(Json::nullValue);
+    v["added_by"]["id"] = common::JsonInt(it.added_by);
+    v["added_by"]["name"] = it.added_by_name;
+    v["added_at"] = it.added_at;
+    args.push_back(common::WriteJson(v));
+  }
+  common::RedisReplyPtr r = Run("add", sid, args);
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
+    throw common::RedisError("redis: unexpected queue add reply");
+  }
+  if (ids != nullptr) {
+    for (size_t i = 1; i < r->elements; ++i) ids->push_back(common::ReplyString(r->element[i]));
+  }
+  return r->element[0]->integer;
+}
+
+int64_t QueueStore::Remove(int64_t sid, const std::string& item_id,
+                           std::optional<int64_t> if_version,
+                           std::optional<int64_t> only_added_by, const std::string& ts) {
+  return VersionOf(Run("remove", sid,
+                       {ts, std::to_string(event_maxlen_), VersionArg(if_version), item_id,
+                        only_added_by ? std::to_string(*only_added_by) : ""}));
+}
+
+int64_t QueueStore::Move(int64_t sid, const std::string& item_id, int64_t to,
+                         std::optional<int64_t> if_version, const std::string& ts) {
+  return VersionOf(Run("move", sid,
+                       {ts, std::to_string(event_maxlen_), VersionArg(if_version), item_id,
+                        std::to_string(to)}));
+}
+
+int64_t QueueStore::Shuffle(int64_t sid, std::optional<int64_t> if_version, uint32_t seed,
+                            const std::string& ts) {
+  return VersionOf(Run("shuffle", sid,
+                       {ts, std::to_string(event_maxlen_), VersionArg(if_version),
+                        std::to_string(seed)}));
+}
+
+int64_t QueueStore::Clear(int64_t sid, std::optional<int64_t> if_version, const std::string& ts) {
+  return VersionOf(
+      Run("clear", sid, {ts, std::to_string(event_maxlen_), VersionArg(if_version)}));
+}
+
+void QueueStore::Purge(int64_t sid) {
+  redis_.Checked({"DEL", QueueIdsKey(sid), QueueItemsKey(sid), QueueMetaKey(sid),
+                  NowPlayingKey(sid)});
+}
+
+}  // namespace sattva::fcgi
