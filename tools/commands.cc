@@ -184,7 +184,7 @@ int Demo(pqxx::connection& conn, const std::string& media_dir, std::ostream& out
     pqxx::work w(conn, "demo_stream");
     pqxx::result r = w.exec_params(
         "INSERT INTO streams (slug, title, placeholder_track_id) VALUES ($1, $2, $3)"
-        " ON CONFLICT (slug) DO NOTHING RETURNING id",
+        " ON CONFLICT (slug) WHERE deleted_at IS NULL DO NOTHING RETURNING id",
         kDemoSlug, kDemoTitle, *first_track);
     if (!r.empty()) {
       const int64_t id = r[0][0].as<int64_t>();

@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "tests/support/api_client.h"
 #include "tests/support/stack.h"
+#include "tests/unit/common/test_files.h"
 
 namespace sattva::testing {
 namespace {
@@ -431,6 +432,33 @@ TEST_F(QueueTest, StreamCrudAndActions) {
   EXPECT_EQ(c.Get(path).status, 404);
   // A deleted stream's slug is free again.
   EXPECT_EQ(c.Post("/api/v1/streams", b).status, 201);
+}
+
+}  // namespace
+}  // namespace sattva::testing
+
+namespace sattva::testing {
+namespace {
+
+// `./sattva up` runs `sattva-ctl demo` on every start: it must work on the migrated schema and
+// change nothing the second time.
+TEST(CtlDemoTest, ImportsOnceAndCreatesTheDemoStreamOnce) {
+  StackOptions o;
+  o.fcgi = o.wsd = o.streamer = o.nginx = false;
+  Stack stack(o);
+  const std::string media = stack.dir() + "/media";
+  WriteFile(media + "/a.wav", testfiles::WavBytes(8000, 1, 8000));
+  WriteFile(media + "/b.wav", testfiles::WavBytes(8000, 2, 4000));
+  WriteFile(media + "/notes.txt", "not audio");
+  std::string out;
+  ASSERT_EQ(stack.Ctl({"demo", "--media-dir", media}, &out), 0) << out;
+  ASSERT_EQ(stack.Ctl({"demo", "--media-dir", media}, &out), 0) << out;
+  pqxx::connection c(stack.pg_dsn());
+  pqxx::nontransaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM tracks")[0].as<int>(), 2);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM streams WHERE slug = 'demo'")[0].as<int>(), 1);
+  EXPECT_FALSE(tx.exec1("SELECT placeholder_track_id FROM streams WHERE slug = 'demo'")[0].is_null());
+  EXPECT_EQ(tx.exec1("SELECT duration_ms FROM tracks ORDER BY source LIMIT 1")[0].as<int>(), 1000);
 }
 
 }  // namespace
