@@ -46,4 +46,20 @@ void Pg::Run(const std::function<void(pqxx::connection&)>& fn) {
   }
 }
 
+std::string SqlIsoUtc(const std::string& column, const std::string& alias, bool or_empty) {
+  std::string e = "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')";
+  if (or_empty) e = "coalesce(" + e + ", '')";
+  return e + " AS " + alias;
+}
+
+std::string LikeContains(const std::string& q) {
+  std::string out = "%";
+  for (char c : q) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '%';
+  return out;
+}
+
 }  // namespace sattva::common

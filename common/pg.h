@@ -40,4 +40,10 @@ class Pg {
   std::unique_ptr<pqxx::connection> conn_;
 };
 
+// SQL for a timestamptz column as ISO-8601 UTC with milliseconds ("2026-11-25T20:30:00.123Z"),
+// named `alias`; with `or_empty`, NULL becomes ''.
+std::string SqlIsoUtc(const std::string& column, const std::string& alias, bool or_empty = false);
+// A LIKE/ILIKE pattern matching `q` anywhere, with %, _ and \ in `q` taken literally.
+std::string LikeContains(const std::string& q);
+
 }  // namespace sattva::common

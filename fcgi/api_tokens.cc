@@ -2,6 +2,7 @@
 
 #include "common/json.h"
 #include "common/password.h"
+#include "common/pg.h"
 
 namespace sattva::fcgi {
 namespace {
@@ -9,13 +10,10 @@ namespace {
 constexpr const char* kTokenPrefix = "sat_";
 
 const std::string& Columns() {
-  static const std::string kCols =
-      "id, user_id, name, "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS created_at, "
-      "coalesce(to_char(last_used_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') "
-      "AS last_used_at, "
-      "coalesce(to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') "
-      "AS revoked_at";
+  static const std::string kCols = "id, user_id, name, " +
+                                   common::SqlIsoUtc("created_at", "created_at") + ", " +
+                                   common::SqlIsoUtc("last_used_at", "last_used_at", true) + ", " +
+                                   common::SqlIsoUtc("revoked_at", "revoked_at", true);
   return kCols;
 }
 

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "common/json.h"
+#include "common/pg.h"
 #include "fcgi/http.h"
 
 namespace sattva::fcgi {
@@ -59,8 +60,8 @@ std::vector<AuditRow> AuditLog::List(pqxx::transaction_base& tx, const AuditQuer
       "SELECT id, actor_user_id, actor_label, action, coalesce(target_type, '') AS target_type, "
       "coalesce(target_id, '') AS target_id, changes::text AS changes, "
       "coalesce(host(ip), '') AS ip, coalesce(user_agent, '') AS user_agent, "
-      "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS created_at, "
-      "count(*) OVER () AS total FROM audit_log" +
+      + common::SqlIsoUtc("created_at", "created_at") +
+          ", count(*) OVER () AS total FROM audit_log" +
           where + " ORDER BY created_at DESC, id DESC LIMIT $8 OFFSET $9",
       q.actor_user_id, q.action, prefix, q.target_type, q.target_id, q.since, q.until, per_page,
       offset);

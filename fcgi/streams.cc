@@ -1,6 +1,7 @@
 #include "fcgi/streams.h"
 
 #include "common/json.h"
+#include "common/pg.h"
 #include "fcgi/http.h"
 #include "fcgi/tracks.h"
 
@@ -11,8 +12,8 @@ const std::string& Columns() {
   static const std::string kCols =
       "s.id, s.slug, s.title, s.description, s.placeholder_track_id, s.auto_end_enabled, "
       "s.auto_end_timeout_s, s.desired_state, "
-      "to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS created_at, "
-      "to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS updated_at, "
+      + common::SqlIsoUtc("s.created_at", "created_at") + ", " +
+      common::SqlIsoUtc("s.updated_at", "updated_at") + ", " +
       "coalesce((SELECT end_reason FROM stream_sessions ss WHERE ss.stream_id = s.id AND "
       "ss.ended_at IS NOT NULL ORDER BY ss.ended_at DESC LIMIT 1), '') AS last_end_reason";
   return kCols;

@@ -11,13 +11,13 @@
 #include <stdexcept>
 
 #include "common/json.h"
+#include "common/pg.h"
 #include "common/media_probe.h"
 #include "fcgi/http.h"
 
 namespace sattva::fcgi {
 namespace {
 
-constexpr const char* kIso = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
 constexpr int kMaxSymlinks = 40;  // as the kernel's MAXSYMLINKS
 
 const std::string& Columns() {
@@ -25,8 +25,8 @@ const std::string& Columns() {
       std::string(
           "id, source_kind, source, title, artist, duration_ms, codec, sample_rate, channels, "
           "size_bytes, created_by, ") +
-      "to_char(created_at AT TIME ZONE 'UTC', " + kIso + ") AS created_at, " +
-      "coalesce(to_char(deleted_at AT TIME ZONE 'UTC', " + kIso + "), '') AS deleted_at";
+      common::SqlIsoUtc("created_at", "created_at") + ", " +
+      common::SqlIsoUtc("deleted_at", "deleted_at", true);
   return kCols;
 }
 
@@ -52,16 +52,6 @@ Track FromRow(const pqxx::row& r) {
   t.created_at = r["created_at"].as<std::string>();
   t.deleted_at = r["deleted_at"].as<std::string>();
   return t;
-}
-
-std::string LikePattern(const std::string& q) {
-  std::string out = "%";
-  for (char c : q) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '%';
-  return out;
 }
 
 // The SQL ordering expression of a sort key, or nullptr.
@@ -235,7 +225,7 @@ TrackPage TrackStore::List(pqxx::transaction_base& tx, const TrackQuery& q) {
   if (q.sort != "id") order += ", id" + dir;
   const std::string where =
       " WHERE deleted_at IS NULL AND ($1 = '' OR title ILIKE $1 OR artist ILIKE $1)";
-  const std::string pattern = q.q.empty() ? std::string() : LikePattern(q.q);
+  const std::string pattern = q.q.empty() ? std::string() : common::LikeContains(q.q);
   const int per_page = q.per_page < 1 ? 1 : (q.per_page > 100 ? 100 : q.per_page);
   const int64_t offset = static_cast<int64_t>(q.page < 1 ? 0 : q.page - 1) * per_page;
   pqxx::result r =

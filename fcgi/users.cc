@@ -3,19 +3,18 @@
 #include <stdexcept>
 
 #include "common/json.h"
+#include "common/pg.h"
 #include "fcgi/http.h"
 
 namespace sattva::fcgi {
 namespace {
 
-constexpr const char* kIso = "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'";
-
 const std::string& Columns() {
   static const std::string kCols =
       std::string("id, email, display_name, telegram_id, role, status, password_hash, ") +
-      "to_char(created_at AT TIME ZONE 'UTC', " + kIso + ") AS created_at, " +
-      "to_char(updated_at AT TIME ZONE 'UTC', " + kIso + ") AS updated_at, " +
-      "coalesce(to_char(last_login_at AT TIME ZONE 'UTC', " + kIso + "), '') AS last_login_at";
+      common::SqlIsoUtc("created_at", "created_at") + ", " +
+      common::SqlIsoUtc("updated_at", "updated_at") + ", " +
+      common::SqlIsoUtc("last_login_at", "last_login_at", true);
   return kCols;
 }
 
@@ -35,16 +34,6 @@ User FromRow(const pqxx::row& r) {
   u.updated_at = r["updated_at"].as<std::string>();
   u.last_login_at = r["last_login_at"].as<std::string>();
   return u;
-}
-
-std::string LikePattern(const std::string& q) {
-  std::string out = "%";
-  for (char c : q) {
-    if (c == '%' || c == '_' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '%';
-  return out;
 }
 
 // Maps a unique violation to 409 with the field named.
@@ -132,7 +121,7 @@ UserPage UserStore::List(pqxx::transaction_base& tx, const UserQuery& q) {
       " WHERE ($1 = '' OR email ILIKE $1 OR display_name ILIKE $1)"
       " AND ($2 = '' OR role = $2)"
       " AND (CASE WHEN $3 = '' THEN status IN ('active', 'blocked') ELSE status = $3 END)";
-  const std::string pattern = q.q.empty() ? std::string() : LikePattern(q.q);
+  const std::string pattern = q.q.empty() ? std::string() : common::LikeContains(q.q);
   const std::string role = q.role ? RoleName(*q.role) : "";
   const std::string status = q.status ? UserStatusName(*q.status) : "";
   const int per_page = q.per_page < 1 ? 1 : (q.per_page > 100 ? 100 : q.per_page);
