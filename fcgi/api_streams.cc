@@ -220,8 +220,10 @@ QueueStore Queue(RequestContext& ctx) {
 }
 
 int64_t StreamIdChecked(RequestContext& ctx) {
-  int64_t id = 0;
-  ctx.Read([&](pqxx::transaction_base& tx) { id = LoadStream(ctx, tx).id; });
+  const int64_t id = PathId(ctx, "id");
+  bool live = false;
+  ctx.Read([&](pqxx::transaction_base& tx) { live = StreamStore::IsLive(tx, id); });
+  if (!live) throw HttpError(404, "not_found", "no such stream: " + std::to_string(id));
   return id;
 }
 
@@ -236,30 +238,29 @@ std::string ItemId(RequestContext& ctx) {
 void AuditQueue(RequestContext& ctx, const Principal& p, int64_t sid, const std::string& action,
                 Json::Value changes) {
   if (!Privileged(p)) return;  // users' own additions are not audited; staff changes are
-  ctx.Tx([&](pqxx::work& tx) {
+  // One INSERT is atomic by itself: no BEGIN/COMMIT round trips on the hot path.
+  ctx.Read([&](pqxx::transaction_base& tx) {
     AuditEntry e = AuditFor(ctx, "queue." + action, "stream", std::to_string(sid));
     e.changes = std::move(changes);
     AuditLog::Write(tx, e);
   });
 }
 
-Json::Value VersionJson(int64_t version, int64_t length) {
+Json::Value ChangeJson(const QueueChange& c) {
   Json::Value v(Json::objectValue);
-  v["version"] = common::JsonInt(version);
-  v["length"] = common::JsonInt(length);
+  v["version"] = common::JsonInt(c.version);
+  v["length"] = common::JsonInt(c.length);
   return v;
 }
 
 Response GetQueue(RequestContext& ctx) {
   RequirePermission(ctx, Permission::kStreamsView);
   const int64_t sid = StreamIdChecked(ctx);
-  QueueSnapshot s = Queue(ctx).Snapshot(sid);
-  Json::Value v(Json::objectValue);
-  v["stream_id"] = common::JsonInt(sid);
-  v["version"] = common::JsonInt(s.version);
-  v["now_playing"] = s.now_playing;
-  v["items"] = s.items;
-  return Response::Json(200, v);
+  Response r;
+  r.SetHeader("Content-Type", "application/json; charset=utf-8");
+  r.SetHeader("Cache-Control", "no-store");
+  r.body = Queue(ctx).Snapshot(sid).ToJsonText(sid);
+  return r;
 }
 
 Response AddToQueue(RequestContext& ctx) {
@@ -300,8 +301,11 @@ Response AddToQueue(RequestContext& ctx) {
   const std::string name =
       p.user.display_name.empty() ? p.user.email.substr(0, p.user.email.find('@'))
                                   : p.user.display_name;
-  ctx.Tx([&](pqxx::work& tx) {
-    sid = LoadStream(ctx, tx).id;
+  ctx.Read([&](pqxx::transaction_base& tx) {
+    sid = PathId(ctx, "id");
+    if (!StreamStore::IsLive(tx, sid)) {
+      throw HttpError(404, "not_found", "no such stream: " + std::to_string(sid));
+    }
     std::map<int64_t, NewQueueItem> found;
     for (const auto& [id, t] : TrackStore::FindLiveMany(tx, track_ids)) {
       NewQueueItem it;
@@ -321,9 +325,9 @@ Response AddToQueue(RequestContext& ctx) {
     }
   });
   std::vector<std::string> ids;
-  const int64_t version = Queue(ctx).Add(sid, items, at, if_version,
-                                         ctx.env.config.GetInt("queue_max_length"), now, &ids);
-  Json::Value out = VersionJson(version, Queue(ctx).Length(sid));
+  const QueueChange change = Queue(ctx).Add(sid, items, at, if_version,
+                                            ctx.env.config.GetInt("queue_max_length"), now, &ids);
+  Json::Value out = ChangeJson(change);
   out["item_ids"] = Json::Value(Json::arrayValue);
   for (const auto& id : ids) out["item_ids"].append(id);
   Json::Value changes(Json::objectValue);
@@ -340,13 +344,13 @@ Response RemoveFromQueue(RequestContext& ctx) {
   const int64_t sid = StreamIdChecked(ctx);
   const std::string item = ItemId(ctx);
   const bool any = Can(p.user.role, Permission::kQueueManage);
-  const int64_t version = Queue(ctx).Remove(sid, item, IfVersion(ctx, nullptr),
+  const QueueChange change = Queue(ctx).Remove(sid, item, IfVersion(ctx, nullptr),
                                             any ? std::nullopt : std::optional<int64_t>(p.user.id),
                                             common::IsoUtcMillis(ctx.env.clock.WallNow()));
   Json::Value changes(Json::objectValue);
   changes["item_id"] = item;
   AuditQueue(ctx, p, sid, "remove", changes);
-  return Response::Json(200, VersionJson(version, Queue(ctx).Length(sid)));
+  return Response::Json(200, ChangeJson(change));
 }
 
 Response MoveInQueue(RequestContext& ctx) {
@@ -358,13 +362,13 @@ Response MoveInQueue(RequestContext& ctx) {
   const int64_t to = RequiredInt(body["to"], "to");
   const int64_t sid = StreamIdChecked(ctx);
   const std::string item = ItemId(ctx);
-  const int64_t version = Queue(ctx).Move(sid, item, to, IfVersion(ctx, &body),
+  const QueueChange change = Queue(ctx).Move(sid, item, to, IfVersion(ctx, &body),
                                           common::IsoUtcMillis(ctx.env.clock.WallNow()));
   Json::Value changes(Json::objectValue);
   changes["item_id"] = item;
   changes["to"] = common::JsonInt(to);
   AuditQueue(ctx, p, sid, "move", changes);
-  return Response::Json(200, VersionJson(version, Queue(ctx).Length(sid)));
+  return Response::Json(200, ChangeJson(change));
 }
 
 Response ShuffleQueue(RequestContext& ctx) {
@@ -375,20 +379,20 @@ Response ShuffleQueue(RequestContext& ctx) {
   RejectUnknownFields(body, {"if_version"});
   const int64_t sid = StreamIdChecked(ctx);
   std::random_device rd;
-  const int64_t version = Queue(ctx).Shuffle(sid, IfVersion(ctx, &body), rd(),
+  const QueueChange change = Queue(ctx).Shuffle(sid, IfVersion(ctx, &body), rd(),
                                              common::IsoUtcMillis(ctx.env.clock.WallNow()));
   AuditQueue(ctx, p, sid, "shuffle", Json::Value(Json::objectValue));
-  return Response::Json(200, VersionJson(version, Queue(ctx).Length(sid)));
+  return Response::Json(200, ChangeJson(change));
 }
 
 Response ClearQueue(RequestContext& ctx) {
   const Principal& p = RequirePermission(ctx, Permission::kQueueManage);
   CheckCsrf(ctx, p);
   const int64_t sid = StreamIdChecked(ctx);
-  const int64_t version = Queue(ctx).Clear(sid, IfVersion(ctx, nullptr),
+  const QueueChange change = Queue(ctx).Clear(sid, IfVersion(ctx, nullptr),
                                            common::IsoUtcMillis(ctx.env.clock.WallNow()));
   AuditQueue(ctx, p, sid, "clear", Json::Value(Json::objectValue));
-  return Response::Json(200, VersionJson(version, 0));
+  return Response::Json(200, ChangeJson(change));
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ local function bump_and_emit(op, extra)
   local ver = redis.call('HINCRBY', KEYS[3], 'version', 1)
   local len = redis.call('LLEN', KEYS[1])
   local data = '{"op":"' .. op .. '","version":' .. ver .. ',"length":' .. len .. extra
-  if len <= 200 then
+  if len <= 20 then
     local parts = {}
     if len > 0 then
       local ids = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -44,7 +44,7 @@ local function bump_and_emit(op, extra)
   end
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'type', 'queue_update',
              'stream_id', ARGV[1], 'ts', ARGV[2], 'data', data)
-  return ver
+  return {ver, len}
 end
 )lua";
 
@@ -61,15 +61,21 @@ else pos = tonumber(ARGV[6]) end
 if pos == nil or pos < 1 or pos > len + 1 then return redis.error_reply('BADPOS ' .. len) end
 local pivot = false
 if pos <= len then pivot = redis.call('LINDEX', KEYS[1], pos - 1) end
-local out = {0}
+local out = {0, 0}
+local added = {}
 for i = 1, n do
   local id = tostring(redis.call('INCR', KEYS[5]))
-  redis.call('HSET', KEYS[2], id, '{"id":"' .. id .. '",' .. string.sub(ARGV[6 + i], 2))
+  local item = '{"id":"' .. id .. '",' .. string.sub(ARGV[6 + i], 2)
+  redis.call('HSET', KEYS[2], id, item)
   if pivot then redis.call('LINSERT', KEYS[1], 'BEFORE', pivot, id)
   else redis.call('RPUSH', KEYS[1], id) end
-  out[i + 1] = id
+  out[i + 2] = id
+  if i <= 20 then added[i] = with_position(item, pos + i - 1) end
 end
-out[1] = bump_and_emit('add', ',"at":' .. pos .. ',"count":' .. n)
+local r = bump_and_emit('add', ',"at":' .. pos .. ',"count":' .. n .. ',"added":[' ..
+                        table.concat(added, ',') .. ']')
+out[1] = r[1]
+out[2] = r[2]
 return out
 )lua";
 
@@ -99,7 +105,7 @@ local len = redis.call('LLEN', KEYS[1])
 local to = tonumber(ARGV[6])
 if to == nil or to < 1 or to > len then return redis.error_reply('BADPOS ' .. len) end
 local from = redis.call('LPOS', KEYS[1], ARGV[5])
-if from == to - 1 then return cur_version() end
+if from == to - 1 then return {cur_version(), len} end
 redis.call('LREM', KEYS[1], 1, ARGV[5])
 if to - 1 >= len - 1 then
   redis.call('RPUSH', KEYS[1], ARGV[5])
@@ -144,7 +150,9 @@ local out = {}
 for k = 1, #ids, 1000 do
   local chunk = redis.call('HMGET', KEYS[2], unpack(ids, k, math.min(k + 999, #ids)))
   for i = 1, #chunk do
-    if chunk[i] then out[#out + 1] = chunk[i] end
+    if chunk[i] then
+      out[#out + 1] = '{"position":' .. (#out + 1) .. ',' .. string.sub(chunk[i], 2)
+    end
   end
 end
 return {ver, out, redis.call('HGETALL', KEYS[4])}
@@ -179,8 +187,11 @@ std::map<const char*, std::string> g_sha;
   throw common::RedisError("redis: queue script failed: " + msg);
 }
 
-int64_t VersionOf(const common::RedisReplyPtr& r) {
-  if (r->type == REDIS_REPLY_INTEGER) return r->integer;
+QueueChange ChangeOf(const common::RedisReplyPtr& r) {
+  if (r->type == REDIS_REPLY_ARRAY && r->elements >= 2 &&
+      r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
+    return {r->element[0]->integer, r->element[1]->integer};
+  }
   throw common::RedisError("redis: unexpected queue script reply");
 }
 
@@ -250,17 +261,9 @@ QueueSnapshot QueueStore::Snapshot(int64_t sid) {
   }
   s.version = r->element[0]->integer;
   const redisReply* items = r->element[1];
+  s.items.reserve(items->elements);
   for (size_t i = 0; i < items->elements; ++i) {
-    Json::Value v;
-    std::string err;
-    if (!common::ParseJson(common::ReplyString(items->element[i]), &v, &err)) continue;
-    Json::Value item(Json::objectValue);
-    item["id"] = v["id"];
-    item["position"] = static_cast<Json::Int64>(s.items.size() + 1);
-    item["track"] = v["track"];
-    item["added_by"] = v["added_by"];
-    item["added_at"] = v["added_at"];
-    s.items.append(item);
+    s.items.push_back(common::ReplyString(items->element[i]));
   }
   const redisReply* now = r->element[2];
   if (now->elements >= 2) {
@@ -285,13 +288,29 @@ QueueSnapshot QueueStore::Snapshot(int64_t sid) {
   return s;
 }
 
+std::string QueueSnapshot::ToJsonText(int64_t stream_id) const {
+  std::string out = "{\"stream_id\":" + std::to_string(stream_id) +
+                    ",\"version\":" + std::to_string(version) +
+                    ",\"now_playing\":" + common::WriteJson(now_playing) + ",\"items\":[";
+  size_t total = out.size() + 3;
+  for (const auto& it : items) total += it.size() + 1;
+  out.reserve(total);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += items[i];
+  }
+  out += "]}\n";
+  return out;
+}
+
 int64_t QueueStore::Length(int64_t sid) {
   return redis_.Checked({"LLEN", QueueIdsKey(sid)})->integer;
 }
 
-int64_t QueueStore::Add(int64_t sid, const std::vector<NewQueueItem>& items, const std::string& at,
-                        std::optional<int64_t> if_version, int64_t max_length,
-                        const std::string& ts, std::vector<std::string>* ids) {
+QueueChange QueueStore::Add(int64_t sid, const std::vector<NewQueueItem>& items,
+                            const std::string& at, std::optional<int64_t> if_version,
+                            int64_t max_length, const std::string& ts,
+                            std::vector<std::string>* ids) {
   std::vector<std::string> args = {ts, std::to_string(event_maxlen_), VersionArg(if_version),
                                    std::to_string(max_length), at};
   for (const auto& it : items) {
@@ -307,39 +326,37 @@ int64_t QueueStore::Add(int64_t sid, const std::vector<NewQueueItem>& items, con
     args.push_back(common::WriteJson(v));
   }
   common::RedisReplyPtr r = Run("add", sid, args);
-  if (r->type != REDIS_REPLY_ARRAY || r->elements < 1) {
-    throw common::RedisError("redis: unexpected queue add reply");
-  }
+  QueueChange c = ChangeOf(r);
   if (ids != nullptr) {
-    for (size_t i = 1; i < r->elements; ++i) ids->push_back(common::ReplyString(r->element[i]));
+    for (size_t i = 2; i < r->elements; ++i) ids->push_back(common::ReplyString(r->element[i]));
   }
-  return r->element[0]->integer;
+  return c;
 }
 
-int64_t QueueStore::Remove(int64_t sid, const std::string& item_id,
+QueueChange QueueStore::Remove(int64_t sid, const std::string& item_id,
                            std::optional<int64_t> if_version,
                            std::optional<int64_t> only_added_by, const std::string& ts) {
-  return VersionOf(Run("remove", sid,
+  return ChangeOf(Run("remove", sid,
                        {ts, std::to_string(event_maxlen_), VersionArg(if_version), item_id,
                         only_added_by ? std::to_string(*only_added_by) : ""}));
 }
 
-int64_t QueueStore::Move(int64_t sid, const std::string& item_id, int64_t to,
+QueueChange QueueStore::Move(int64_t sid, const std::string& item_id, int64_t to,
                          std::optional<int64_t> if_version, const std::string& ts) {
-  return VersionOf(Run("move", sid,
+  return ChangeOf(Run("move", sid,
                        {ts, std::to_string(event_maxlen_), VersionArg(if_version), item_id,
                         std::to_string(to)}));
 }
 
-int64_t QueueStore::Shuffle(int64_t sid, std::optional<int64_t> if_version, uint32_t seed,
+QueueChange QueueStore::Shuffle(int64_t sid, std::optional<int64_t> if_version, uint32_t seed,
                             const std::string& ts) {
-  return VersionOf(Run("shuffle", sid,
+  return ChangeOf(Run("shuffle", sid,
                        {ts, std::to_string(event_maxlen_), VersionArg(if_version),
                         std::to_string(seed)}));
 }
 
-int64_t QueueStore::Clear(int64_t sid, std::optional<int64_t> if_version, const std::string& ts) {
-  return VersionOf(
+QueueChange QueueStore::Clear(int64_t sid, std::optional<int64_t> if_version, const std::string& ts) {
+  return ChangeOf(
       Run("clear", sid, {ts, std::to_string(event_maxlen_), VersionArg(if_version)}));
 }
 

@@ -35,8 +35,19 @@ struct NewQueueItem {
 
 struct QueueSnapshot {
   int64_t version = 0;
-  Json::Value items{Json::arrayValue};  // [{id, position, track{...}, added_by{...}, added_at}]
-  Json::Value now_playing;              // null, or {item..., started_at, position_ms}
+  // Each item as a JSON object text, position included, in play order:
+  // {"position":1,"id":"41","track":{...},"added_by":{...},"added_at":"..."}. Kept as text so a
+  // read joins them instead of parsing and re-serialising every item.
+  std::vector<std::string> items;
+  Json::Value now_playing;  // null, or {item..., started_at, position_ms}
+  // {"stream_id":N,"version":V,"now_playing":...,"items":[...]}
+  std::string ToJsonText(int64_t stream_id) const;
+};
+
+// What a change left behind.
+struct QueueChange {
+  int64_t version = 0;
+  int64_t length = 0;
 };
 
 // The failures a queue script reports; QueueStore turns them into these exceptions' statuses.
@@ -52,18 +63,18 @@ class QueueStore {
 
   // `at` is "end", "next" or a 1-based position (1..length+1). Returns the new version and sets
   // *ids to the new items' ids. Throws HttpError: 409 stale, 422 full or bad position.
-  int64_t Add(int64_t stream_id, const std::vector<NewQueueItem>& items, const std::string& at,
-              std::optional<int64_t> if_version, int64_t max_length, const std::string& ts,
-              std::vector<std::string>* ids);
+  QueueChange Add(int64_t stream_id, const std::vector<NewQueueItem>& items,
+                  const std::string& at, std::optional<int64_t> if_version, int64_t max_length,
+                  const std::string& ts, std::vector<std::string>* ids);
   // `only_added_by`: when set, refuse (403) unless the item was added by that user.
-  int64_t Remove(int64_t stream_id, const std::string& item_id, std::optional<int64_t> if_version,
+  QueueChange Remove(int64_t stream_id, const std::string& item_id, std::optional<int64_t> if_version,
                  std::optional<int64_t> only_added_by, const std::string& ts);
   // `to` is a 1-based position (1..length). 422 outside it.
-  int64_t Move(int64_t stream_id, const std::string& item_id, int64_t to,
+  QueueChange Move(int64_t stream_id, const std::string& item_id, int64_t to,
                std::optional<int64_t> if_version, const std::string& ts);
-  int64_t Shuffle(int64_t stream_id, std::optional<int64_t> if_version, uint32_t seed,
+  QueueChange Shuffle(int64_t stream_id, std::optional<int64_t> if_version, uint32_t seed,
                   const std::string& ts);
-  int64_t Clear(int64_t stream_id, std::optional<int64_t> if_version, const std::string& ts);
+  QueueChange Clear(int64_t stream_id, std::optional<int64_t> if_version, const std::string& ts);
   // Drops every key of a deleted stream.
   void Purge(int64_t stream_id);
 

@@ -75,6 +75,12 @@ std::optional<Stream> StreamStore::Find(pqxx::transaction_base& tx, int64_t id, 
   return FromRow(r[0]);
 }
 
+bool StreamStore::IsLive(pqxx::transaction_base& tx, int64_t id) {
+  tx.conn().prepare("streams_is_live",
+                    "SELECT 1 FROM streams WHERE id = $1 AND deleted_at IS NULL");
+  return !tx.exec_prepared("streams_is_live", id).empty();
+}
+
 std::vector<Stream> StreamStore::List(pqxx::transaction_base& tx, int page, int per_page,
                                       int64_t* total) {
   pqxx::result r = tx.exec_params("SELECT " + Columns() +

@@ -41,6 +41,8 @@ struct StreamFields {  // for create and update; unset fields are left alone
 class StreamStore {
  public:
   static std::optional<Stream> Find(pqxx::transaction_base& tx, int64_t id, bool lock = false);
+  // Whether a live (not deleted) stream has this id. Prepared: every queue request asks.
+  static bool IsLive(pqxx::transaction_base& tx, int64_t id);
   static std::vector<Stream> List(pqxx::transaction_base& tx, int page, int per_page,
                                   int64_t* total);
   // Throws HttpError 409 for a taken slug, 422 for an unknown placeholder track.

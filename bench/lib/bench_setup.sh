@@ -41,7 +41,7 @@ psql_bench() {
 }
 
 bench_pg_init() {
-  local root="$1" pw_file="$1/var/secrets/pg_password"
+  local pw_file="$1/var/secrets/pg_password"
   _bench_pg_host="$2"
   _bench_pg_port="$3"
   [[ -r "$pw_file" ]] || die "$pw_file not found: start the stack first with ./sattva up"

@@ -9,7 +9,8 @@
 -- sent with "Content-Type: application/json". Blank lines and lines starting with # are ignored.
 -- Headers given to wrk with -H (for example Authorization) are sent with every request. Each wrk
 -- thread starts at a different place in the list, so the threads do not move through it in
--- lockstep.
+-- lockstep: thread i at request 1 + i * BENCH_THREAD_STRIDE (default 7, as in rotate_paths.lua),
+-- wrapping around the list.
 
 local dir = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 dofile(dir .. "latency.lua")
@@ -34,9 +35,13 @@ local function load_requests()
       if method == nil then
         error(string.format("rotate_requests.lua: %s line %d: want METHOD<TAB>PATH[<TAB>BODY]", name, n))
       end
+      -- wrk.format uses a headers table given to it instead of wrk.headers (the -H ones), so
+      -- a request with a body gets a copy of those plus its Content-Type.
       local headers = nil
       if body ~= nil and body ~= "" then
-        headers = { ["Content-Type"] = "application/json" }
+        headers = {}
+        for k, v in pairs(wrk.headers) do headers[k] = v end
+        headers["Content-Type"] = "application/json"
       else
         body = nil
       end
@@ -63,7 +68,8 @@ local requests, next_request
 local function ensure_loaded()
   if requests == nil then
     requests = load_requests()
-    next_request = ((thread_index or 0) * 7) % #requests + 1
+    local stride = tonumber(os.getenv("BENCH_THREAD_STRIDE") or "") or 7
+    next_request = ((thread_index or 0) * stride) % #requests + 1
   end
 end
 
