@@ -64,10 +64,12 @@ std::optional<ApiToken> TokenStore::Authenticate(pqxx::transaction_base& tx,
   pqxx::result r = tx.exec_prepared("api_tokens_authenticate", common::Sha256Hex(token));
   if (r.empty()) return std::nullopt;
   ApiToken t = FromRow(r[0]);
-  if (r[0]["stale"].as<bool>()) {
-    tx.exec_params("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", t.id);
-  }
+  if (r[0]["stale"].as<bool>()) TouchLastUsed(tx, t.id);
   return t;
+}
+
+void TokenStore::TouchLastUsed(pqxx::transaction_base& tx, int64_t id) {
+  tx.exec_params("UPDATE api_tokens SET last_used_at = now() WHERE id = $1", id);
 }
 
 std::vector<ApiToken> TokenStore::ListForUser(pqxx::transaction_base& tx, int64_t user_id) {

@@ -30,6 +30,8 @@ class TokenStore {
   // The live (unrevoked, unexpired) token for a secret; updates last_used_at at most once a
   // minute.
   static std::optional<ApiToken> Authenticate(pqxx::transaction_base& tx, const std::string& token);
+  // Records a use now (callers do it at most once a minute per token).
+  static void TouchLastUsed(pqxx::transaction_base& tx, int64_t id);
   static std::vector<ApiToken> ListForUser(pqxx::transaction_base& tx, int64_t user_id);
   static std::optional<ApiToken> Find(pqxx::transaction_base& tx, int64_t id);
   // Returns false when it was already revoked.

@@ -10,10 +10,13 @@ namespace sattva::fcgi {
 
 void AuditLog::Write(pqxx::transaction_base& tx, const AuditEntry& e) {
   // An IP that is not a valid inet (or empty) is stored as NULL rather than failing the action.
-  tx.exec_params(
+  tx.conn().prepare(
+      "audit_log_write",
       "INSERT INTO audit_log (actor_user_id, actor_label, action, target_type, target_id, "
       "changes, ip, user_agent) VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''), $6::jsonb, "
-      "CASE WHEN $7 ~ '^[0-9a-fA-F.:]+$' THEN $7::inet END, NULLIF($8, ''))",
+      "CASE WHEN $7 ~ '^[0-9a-fA-F.:]+$' THEN $7::inet END, NULLIF($8, ''))");
+  tx.exec_prepared(
+      "audit_log_write",
       e.actor_user_id, e.actor_label.substr(0, 300), e.action, e.target_type, e.target_id,
       common::WriteJson(e.changes.isObject() ? e.changes : Json::Value(Json::objectValue)), e.ip,
       e.user_agent.substr(0, 500));

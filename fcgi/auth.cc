@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "common/log.h"
+#include "common/password.h"
 
 namespace sattva::fcgi {
 namespace {
@@ -72,11 +73,12 @@ const Principal* CurrentPrincipal(RequestContext& ctx) {
     const std::string token = auth->substr(7);
     std::optional<Principal> p;
     ctx.Read([&](pqxx::transaction_base& tx) {
-      std::optional<ApiToken> t = TokenStore::Authenticate(tx, token);
-      if (!t) return;
-      std::optional<User> u = UserStore::FindById(tx, t->user_id);
-      if (!u || u->status != UserStatus::kActive) return;
-      p = Principal{*u, Principal::Via::kToken, std::nullopt, *t};
+      if (token.rfind("sat_", 0) != 0 || token.size() > 100) return;
+      bool stale = false;
+      auto found = UserStore::FindByToken(tx, common::Sha256Hex(token), &stale);
+      if (!found || found->first.status != UserStatus::kActive) return;
+      if (stale) TokenStore::TouchLastUsed(tx, found->second.id);
+      p = Principal{found->first, Principal::Via::kToken, std::nullopt, found->second};
     });
     if (!p) throw HttpError(401, "unauthenticated", "the API token is invalid or revoked");
     ctx.principal = std::move(p);

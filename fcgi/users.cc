@@ -94,6 +94,31 @@ std::optional<User> UserStore::FindById(pqxx::transaction_base& tx, int64_t id) 
   return FromRow(r[0]);
 }
 
+std::optional<std::pair<User, ApiToken>> UserStore::FindByToken(pqxx::transaction_base& tx,
+                                                                const std::string& token_hash,
+                                                                bool* stale) {
+  tx.conn().prepare(
+      "users_find_by_token",
+      "SELECT " + Columns() +
+          ", t.t_id, t.t_name, t.t_created, t.t_last_used, t.t_stale FROM (SELECT id AS t_id, "
+          "user_id AS t_user, name AS t_name, " +
+          common::SqlIsoUtc("created_at", "t_created") + ", " +
+          common::SqlIsoUtc("last_used_at", "t_last_used", true) +
+          ", (last_used_at IS NULL OR last_used_at < now() - interval '60 seconds') AS t_stale "
+          "FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL "
+          "OR expires_at > now())) t JOIN users ON users.id = t.t_user");
+  pqxx::result r = tx.exec_prepared("users_find_by_token", token_hash);
+  if (r.empty()) return std::nullopt;
+  ApiToken t;
+  t.id = r[0]["t_id"].as<int64_t>();
+  t.user_id = r[0]["id"].as<int64_t>();
+  t.name = r[0]["t_name"].as<std::string>();
+  t.created_at = r[0]["t_created"].as<std::string>();
+  t.last_used_at = r[0]["t_last_used"].as<std::string>();
+  *stale = r[0]["t_stale"].as<bool>();
+  return std::make_pair(FromRow(r[0]), t);
+}
+
 std::optional<User> UserStore::LockById(pqxx::transaction_base& tx, int64_t id) {
   pqxx::result r =
       tx.exec_params("SELECT " + Columns() + " FROM users WHERE id = $1 FOR UPDATE", id);

@@ -11,6 +11,7 @@
 #include <json/json.h>
 #include <pqxx/pqxx>
 
+#include "fcgi/api_tokens.h"
 #include "fcgi/permissions.h"
 
 namespace sattva::fcgi {
@@ -70,6 +71,11 @@ class UserStore {
  public:
   static std::optional<User> FindById(pqxx::transaction_base& tx, int64_t id);
   static std::optional<User> FindByEmail(pqxx::transaction_base& tx, const std::string& email);
+  // The live token with this SHA-256 and its owner, in one prepared query (every bearer request
+  // asks). Sets *stale when the token's last_used_at is over a minute old.
+  static std::optional<std::pair<User, ApiToken>> FindByToken(pqxx::transaction_base& tx,
+                                                              const std::string& token_hash,
+                                                              bool* stale);
   // Locks the row (SELECT ... FOR UPDATE).
   static std::optional<User> LockById(pqxx::transaction_base& tx, int64_t id);
   // Throws std::invalid_argument for a sort key outside the whitelist.
