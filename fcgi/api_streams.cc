@@ -1,6 +1,7 @@
 // /api/v1/streams: the stream records, their actions, and their queues.
 #include <map>
 #include <random>
+#include <set>
 #include <regex>
 
 #include "common/clock.h"
@@ -9,7 +10,6 @@
 #include "fcgi/auth.h"
 #include "fcgi/queue.h"
 #include "fcgi/streams.h"
-#include "fcgi/tracks.h"
 #include "fcgi/user_rules.h"
 
 namespace sattva::fcgi {
@@ -303,20 +303,32 @@ Response AddToQueue(RequestContext& ctx) {
                                   : p.user.display_name;
   ctx.Read([&](pqxx::transaction_base& tx) {
     sid = PathId(ctx, "id");
-    if (!StreamStore::IsLive(tx, sid)) {
-      throw HttpError(404, "not_found", "no such stream: " + std::to_string(sid));
+    // One prepared query checks the stream and reads the tracks; only a miss asks which.
+    std::string arr = "{";
+    for (size_t i = 0; i < track_ids.size(); ++i) {
+      arr += (i ? "," : "") + std::to_string(track_ids[i]);
     }
+    arr += "}";
+    tx.conn().prepare(
+        "queue_add_tracks",
+        "SELECT id, title, artist, duration_ms FROM tracks WHERE id = ANY($1::bigint[]) AND "
+        "deleted_at IS NULL AND EXISTS (SELECT 1 FROM streams WHERE id = $2 AND deleted_at IS "
+        "NULL)");
     std::map<int64_t, NewQueueItem> found;
-    for (const auto& [id, t] : TrackStore::FindLiveMany(tx, track_ids)) {
+    for (const auto& row : tx.exec_prepared("queue_add_tracks", arr, sid)) {
       NewQueueItem it;
-      it.track_id = id;
-      it.title = t.title;
-      it.artist = t.artist;
-      it.duration_ms = t.duration_ms;
+      it.track_id = row["id"].as<int64_t>();
+      it.title = row["title"].as<std::string>();
+      it.artist = row["artist"].as<std::string>();
+      if (!row["duration_ms"].is_null()) it.duration_ms = row["duration_ms"].as<int64_t>();
       it.added_by = p.user.id;
       it.added_by_name = name;
       it.added_at = now;
-      found[id] = it;
+      found[it.track_id] = it;
+    }
+    if (found.size() < std::set<int64_t>(track_ids.begin(), track_ids.end()).size() &&
+        !StreamStore::IsLive(tx, sid)) {
+      throw HttpError(404, "not_found", "no such stream: " + std::to_string(sid));
     }
     for (int64_t t : track_ids) {
       auto f = found.find(t);
