@@ -23,10 +23,7 @@ class AccountsTest : public ::testing::Test {
     // and make the per-account one small enough to reach quickly.
     o.extra_config = {"login_ip_limit = 100000", "login_account_failure_limit = 5"};
     stack_ = new Stack(o);
-    std::string out;
-    ASSERT_EQ(stack_->Ctl({"create-admin", "--email", "root@example.com"}, &out), 0) << out;
-    admin_password_ = PasswordFromCtl(out);
-    ASSERT_FALSE(admin_password_.empty()) << out;
+    admin_password_ = stack_->CreateAdmin("root@example.com");
   }
   static void TearDownTestSuite() {
     delete stack_;

@@ -103,10 +103,7 @@ class AdminPagesTest : public ::testing::Test {
     o.streamer = false;
     o.extra_config = {"login_ip_limit = 100000"};
     stack_ = new Stack(o);
-    std::string out;
-    ASSERT_EQ(stack_->Ctl({"create-admin", "--email", "boss@example.com"}, &out), 0) << out;
-    admin_password_ = PasswordFromCtl(out);
-    ASSERT_FALSE(admin_password_.empty()) << out;
+    admin_password_ = stack_->CreateAdmin("boss@example.com");
   }
   static void TearDownTestSuite() {
     delete stack_;

@@ -21,9 +21,7 @@ TEST(BrowserTest, LogInSearchChangeRoleAndScreenshot) {
   o.wsd = false;
   o.streamer = false;
   Stack stack(o);
-  std::string out;
-  ASSERT_EQ(stack.Ctl({"create-admin", "--email", "browser-admin@example.com"}, &out), 0) << out;
-  const std::string password = PasswordFromCtl(out);
+  const std::string password = stack.CreateAdmin("browser-admin@example.com");
   ApiClient admin(stack.nginx_port);
   ASSERT_EQ(admin.Login("browser-admin@example.com", password).status, 200);
   for (const char* email : {"dj-target@example.com", "listener-one@example.com",

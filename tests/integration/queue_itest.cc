@@ -24,9 +24,7 @@ class QueueTest : public ::testing::Test {
     o.streamer = false;
     o.extra_config = {"login_ip_limit = 100000", "queue_max_length = 900"};
     stack_ = new Stack(o);
-    std::string out;
-    ASSERT_EQ(stack_->Ctl({"create-admin", "--email", "dj@example.com"}, &out), 0) << out;
-    password_ = PasswordFromCtl(out);
+    password_ = stack_->CreateAdmin("dj@example.com");
     pqxx::connection c(stack_->pg_dsn());
     pqxx::work tx(c);
     for (int i = 1; i <= 1000; ++i) {

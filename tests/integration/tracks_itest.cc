@@ -75,10 +75,7 @@ class TracksTest : public ::testing::Test {
         "login_ip_limit = 100000", "upload_max_bytes = " + std::to_string(kUploadLimit),
         "fcgi_max_body_bytes = " + std::to_string(kMaxBody), "probe_timeout_ms = 5000"};
     stack_ = new Stack(o);
-    std::string out;
-    ASSERT_EQ(stack_->Ctl({"create-admin", "--email", "root@example.com"}, &out), 0) << out;
-    admin_password_ = PasswordFromCtl(out);
-    ASSERT_FALSE(admin_password_.empty()) << out;
+    admin_password_ = stack_->CreateAdmin("root@example.com");
   }
   static void TearDownTestSuite() {
     delete stack_;

@@ -34,13 +34,6 @@ std::string RoleAndStatus(const std::string& pg_dsn, int64_t id) {
       .as<std::string>();
 }
 
-std::string PasswordFromCtl(const std::string& output) {
-  auto p = output.find("password: ");
-  if (p == std::string::npos) return "";
-  auto e = output.find('\n', p);
-  return output.substr(p + 10, e == std::string::npos ? std::string::npos : e - p - 10);
-}
-
 HttpResponse ApiClient::Send(const std::string& method, const std::string& target,
                              const std::string& body,
                              std::vector<std::pair<std::string, std::string>> headers,

@@ -44,7 +44,5 @@ std::pair<int64_t, std::string> CreateUserViaApi(ApiClient& admin, const std::st
                                                  const std::string& display_name = "");
 // "role/status" of a user, read straight from PostgreSQL.
 std::string RoleAndStatus(const std::string& pg_dsn, int64_t id);
-// The value of "password: X" in sattva-ctl output.
-std::string PasswordFromCtl(const std::string& output);
 
 }  // namespace sattva::testing

@@ -188,6 +188,17 @@ int Stack::Ctl(const std::vector<std::string>& args, std::string* output) {
   return rc;
 }
 
+std::string Stack::CreateAdmin(const std::string& email) {
+  std::string out;
+  const int rc = Ctl({"create-admin", "--email", email}, &out);
+  const auto p = out.find("password: ");
+  if (rc != 0 || p == std::string::npos) {
+    throw std::runtime_error("sattva-ctl create-admin " + email + " failed:\n" + out);
+  }
+  const auto e = out.find('\n', p);
+  return out.substr(p + 10, e == std::string::npos ? std::string::npos : e - p - 10);
+}
+
 void Stack::StartDaemon(const std::string& name) {
   Process* p = name == "fcgi" ? &fcgi_ : name == "wsd" ? &wsd_ : &streamer_;
   if (p->Running() && p->Stop(SIGTERM, seconds(10)) == -1) p->Kill9();

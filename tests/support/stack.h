@@ -53,6 +53,9 @@ class Stack {
   std::unique_ptr<common::Redis> RedisClient() const;
   // Runs sattva-ctl with the stack's config; returns the exit code, output in *output.
   int Ctl(const std::vector<std::string>& args, std::string* output = nullptr);
+  // Creates an admin with sattva-ctl and returns the generated password; throws
+  // std::runtime_error (with sattva-ctl's output) when that fails.
+  std::string CreateAdmin(const std::string& email);
   // Starts (or restarts) one daemon: "fcgi", "wsd" or "streamer".
   void StartDaemon(const std::string& name);
 
