@@ -240,11 +240,9 @@ ok "POST $queue_path/${item_ids[0]}/move {\"to\":2}: 200"
 
 # --- runs -------------------------------------------------------------------------------------
 
-cores="$(nproc)"
-busy_before="$(cpu_busy_pct)"
-if ((busy_before > 20)); then
-  warn "the CPUs were ${busy_before}% busy with other work just before the run ($cores cores): latencies will be inflated"
-fi
+warn_if_busy
+cores="$BENCH_CORES"
+busy_before="$BENCH_BUSY_BEFORE"
 
 if ((warmup > 0)); then
   say "warm-up: ${warmup}s of reads (not reported)"

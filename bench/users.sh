@@ -206,11 +206,9 @@ done
 # How busy the CPUs are with other work, over one second before the run (cpu_busy_pct, from
 # bench/lib/bench_setup.sh): the stack, wrk and anything else on the machine share them, so other
 # work inflates the latencies.
-cores="$(nproc)"
-busy_before="$(cpu_busy_pct)"
-if ((busy_before > 20)); then
-  warn "the CPUs were ${busy_before}% busy with other work just before the run ($cores cores): latencies will be inflated"
-fi
+warn_if_busy
+cores="$BENCH_CORES"
+busy_before="$BENCH_BUSY_BEFORE"
 
 if ((warmup > 0)); then
   say "warm-up: ${warmup}s (not reported)"

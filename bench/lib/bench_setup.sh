@@ -97,3 +97,14 @@ cpu_busy_pct() {
 }
 
 summary_value() { sed -n "s/^$2: \([^ ]*\).*/\1/p" "$1" | tail -n 1; }
+
+# warn_if_busy: sets BENCH_CORES and BENCH_BUSY_BEFORE (cpu_busy_pct over one second), and warns
+# when other work keeps the CPUs busy: the stack, wrk and everything else share them, so other
+# work inflates the latencies.
+warn_if_busy() {
+  BENCH_CORES="$(nproc)"
+  BENCH_BUSY_BEFORE="$(cpu_busy_pct)"
+  if ((BENCH_BUSY_BEFORE > 20)); then
+    warn "the CPUs were ${BENCH_BUSY_BEFORE}% busy with other work just before the run ($BENCH_CORES cores): latencies will be inflated"
+  fi
+}

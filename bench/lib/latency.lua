@@ -1,10 +1,13 @@
 -- wrk script for Sattva benchmarks: counts non-2xx responses across all threads and prints a
 -- stable, grep-able summary (one "key: value" per line) after wrk's own report.
 
-local threads = {}
+-- Every wrk thread, in setup order. Each gets the global thread_index (0, 1, ...), so scripts
+-- built on this one can start their threads at different places in their request lists.
+bench_threads = {}
 
 function setup(thread)
-  table.insert(threads, thread)
+  thread:set("thread_index", #bench_threads)
+  table.insert(bench_threads, thread)
 end
 
 function init(args)
@@ -19,7 +22,7 @@ end
 
 function done(summary, latency, requests)
   local non2xx_total = 0
-  for _, thread in ipairs(threads) do
+  for _, thread in ipairs(bench_threads) do
     non2xx_total = non2xx_total + (thread:get("non2xx") or 0)
   end
   local seconds = summary.duration / 1e6

@@ -41,16 +41,6 @@ local function load_track_ids()
   return list
 end
 
-local threads = {}
-local thread_count = 0
-local latency_setup = setup
-function setup(thread)
-  latency_setup(thread)
-  table.insert(threads, thread)
-  thread:set("thread_index", thread_count)
-  thread_count = thread_count + 1
-end
-
 local queue_path, track_ids, next_track
 local json_headers = nil  -- the -H headers plus Content-Type (wrk.format does not merge them)
 -- Item ids this thread added, oldest first: fifo[head..tail].
@@ -113,7 +103,7 @@ local latency_done = done
 function done(summary, latency, requests_)
   latency_done(summary, latency, requests_)
   local a, r, left, first = 0, 0, 0, "-"
-  for _, thread in ipairs(threads) do
+  for _, thread in ipairs(bench_threads) do
     a = a + (thread:get("adds_sent") or 0)
     r = r + (thread:get("removes_sent") or 0)
     left = left + (thread:get("left_in_queue") or 0)

@@ -26,14 +26,6 @@ local function load_paths()
   return list
 end
 
-local thread_count = 0
-local latency_setup = setup
-function setup(thread)
-  latency_setup(thread)
-  thread:set("thread_index", thread_count)
-  thread_count = thread_count + 1
-end
-
 local paths, next_path
 local latency_init = init
 function init(args)

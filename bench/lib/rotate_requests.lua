@@ -54,16 +54,6 @@ local function load_requests()
   return list
 end
 
-local threads = {}
-local thread_count = 0
-local latency_setup = setup
-function setup(thread)
-  latency_setup(thread)
-  table.insert(threads, thread)
-  thread:set("thread_index", thread_count)
-  thread_count = thread_count + 1
-end
-
 local requests, next_request
 local function ensure_loaded()
   if requests == nil then
@@ -99,7 +89,7 @@ local latency_done = done
 function done(summary, latency, requests_)
   latency_done(summary, latency, requests_)
   local first = "-"
-  for _, thread in ipairs(threads) do
+  for _, thread in ipairs(bench_threads) do
     local v = thread:get("first_non2xx")
     if v ~= nil then first = v break end
   end
