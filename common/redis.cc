@@ -1,5 +1,6 @@
 #include "common/redis.h"
 
+#include <poll.h>
 #include <sys/time.h>
 
 #include <cerrno>
@@ -59,6 +60,27 @@ void Redis::Connect() {
     }
   }
   ctx_ = std::move(c);
+}
+
+RedisReplyPtr Redis::ReadPushed(int timeout_ms) {
+  if (!ctx_) throw RedisError("redis: not connected");
+  void* reply = nullptr;
+  if (redisGetReplyFromReader(ctx_.get(), &reply) != REDIS_OK) {
+    const std::string err = ctx_->errstr;
+    ctx_.reset();
+    throw RedisError("redis: " + err);
+  }
+  if (reply != nullptr) return RedisReplyPtr(static_cast<redisReply*>(reply));
+  pollfd p{ctx_->fd, POLLIN, 0};
+  const int n = poll(&p, 1, timeout_ms);
+  if (n == 0 || (n < 0 && errno == EINTR)) return nullptr;
+  if (n < 0 || redisBufferRead(ctx_.get()) != REDIS_OK ||
+      redisGetReplyFromReader(ctx_.get(), &reply) != REDIS_OK) {
+    const std::string err = ctx_->err ? ctx_->errstr : "connection lost";
+    ctx_.reset();
+    throw RedisError("redis: " + err);
+  }
+  return RedisReplyPtr(static_cast<redisReply*>(reply));
 }
 
 RedisReplyPtr Redis::Command(const std::vector<std::string>& args) {

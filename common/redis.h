@@ -53,6 +53,9 @@ class Redis {
   RedisReplyPtr Checked(const std::vector<std::string>& args);
   // Blocking commands (XREAD BLOCK) may need a longer read timeout than the default.
   void SetReadTimeoutMs(int timeout_ms);
+  // For pub/sub after SUBSCRIBE: the next message the server pushes, or null when none comes
+  // within `timeout_ms`. Throws RedisError (and disconnects) when the connection breaks.
+  RedisReplyPtr ReadPushed(int timeout_ms);
   bool Connected() const { return ctx_ != nullptr; }
   void Disconnect() { ctx_.reset(); }
 

@@ -86,6 +86,22 @@ Json::Value StreamJson(RequestContext& ctx, const Stream& s) {
   StreamLive live = ReadLive(ctx.res.redis, s);
   v["state"] = live.state;
   v["listeners"] = common::JsonInt(live.listeners);
+  // The deadline follows the stream's current timeout, so an edit shows at once.
+  Json::Value ae(Json::objectValue);
+  ae["enabled"] = s.auto_end_enabled;
+  ae["timeout_s"] = common::JsonInt(s.auto_end_timeout_s);
+  ae["armed"] = live.auto_end_zero_since_ms > 0;
+  ae["deadline"] = Json::Value(Json::nullValue);
+  ae["seconds_remaining"] = Json::Value(Json::nullValue);
+  if (live.auto_end_zero_since_ms > 0) {
+    const int64_t deadline_ms = live.auto_end_zero_since_ms + s.auto_end_timeout_s * 1000;
+    const int64_t now_ms = common::UnixMillis(ctx.env.clock.WallNow());
+    ae["deadline"] =
+        common::IsoUtcMillis(common::Clock::WallTime(std::chrono::milliseconds(deadline_ms)));
+    ae["seconds_remaining"] =
+        common::JsonInt(deadline_ms <= now_ms ? 0 : (deadline_ms - now_ms + 999) / 1000);
+  }
+  v["auto_end"] = ae;
   QueueStore q(ctx.res.redis, ctx.env.config.GetInt("events_maxlen"));
   QueueSnapshot snap = q.Snapshot(s.id);
   v["queue_length"] = static_cast<Json::Int64>(snap.items.size());
@@ -209,6 +225,9 @@ Response StreamAction(RequestContext& ctx, const std::string& action) {
     AuditLog::Write(tx, AuditFor(ctx, "stream." + action, "stream", std::to_string(s.id)));
     s = *StreamStore::Find(tx, s.id);  // with the end_reason a stop just recorded
   });
+  // A skip is also counted in Redis: the owning streamer compares the counter on every
+  // reconcile, so a skip whose notice was lost still happens.
+  if (action == "skip") ctx.res.redis.Checked({"INCR", common::StreamSkipsKey(s.id)});
   Publish(ctx, s.id, action, p.user.id);
   return Response::Json(action == "skip" ? 202 : 200, StreamJson(ctx, s));
 }

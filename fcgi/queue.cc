@@ -1,52 +1,17 @@
 #include "fcgi/queue.h"
 
 #include <cstdlib>
-#include <map>
-#include <mutex>
 
 #include "common/events.h"
 #include "common/json.h"
+#include "common/redis_script.h"
+#include "common/stream_keys.h"
 #include "fcgi/http.h"
 
 namespace sattva::fcgi {
 namespace {
 
-// Shared by every mutating script. KEYS: 1 ids, 2 items, 3 meta, 4 sattva:events, 5 the item id
-// counter. ARGV: 1 stream id, 2 ts, 3 event maxlen, 4 expected version ('' for any), then the
-// script's own arguments.
-constexpr const char* kPrelude = R"lua(
-local function cur_version() return tonumber(redis.call('HGET', KEYS[3], 'version') or '0') end
-local function stale()
-  if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= cur_version() then
-    return 'STALE ' .. cur_version()
-  end
-  return nil
-end
-local function with_position(json, pos)
-  return '{"position":' .. pos .. ',' .. string.sub(json, 2)
-end
-local function bump_and_emit(op, extra)
-  local ver = redis.call('HINCRBY', KEYS[3], 'version', 1)
-  local len = redis.call('LLEN', KEYS[1])
-  local data = '{"op":"' .. op .. '","version":' .. ver .. ',"length":' .. len .. extra
-  if len <= 20 then
-    local parts = {}
-    if len > 0 then
-      local ids = redis.call('LRANGE', KEYS[1], 0, -1)
-      local items = redis.call('HMGET', KEYS[2], unpack(ids))
-      for i = 1, #ids do
-        if items[i] then parts[#parts + 1] = with_position(items[i], i) end
-      end
-    end
-    data = data .. ',"items":[' .. table.concat(parts, ',') .. ']}'
-  else
-    data = data .. ',"truncated":true}'
-  end
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[3], '*', 'type', 'queue_update',
-             'stream_id', ARGV[1], 'ts', ARGV[2], 'data', data)
-  return {ver, len}
-end
-)lua";
+using common::kQueueLuaPrelude;
 
 // ARGV 5: max length, 6: 'end' | 'next' | position, 7..: item JSON objects without an id.
 constexpr const char* kAdd = R"lua(
@@ -158,13 +123,7 @@ end
 return {ver, out, redis.call('HGETALL', KEYS[4])}
 )lua";
 
-std::string Tag(int64_t sid) { return "{" + std::to_string(sid) + "}"; }
-
 std::string VersionArg(std::optional<int64_t> v) { return v ? std::to_string(*v) : ""; }
-
-// Script text -> SHA1 as loaded into Redis. SCRIPT LOAD is idempotent, so threads may race.
-std::mutex g_sha_mu;
-std::map<const char*, std::string> g_sha;
 
 [[noreturn]] void ThrowScriptError(std::string msg) {
   // Redis prefixes "ERR " to an error without a code of its own.
@@ -197,60 +156,37 @@ QueueChange ChangeOf(const common::RedisReplyPtr& r) {
 
 }  // namespace
 
-std::string QueueIdsKey(int64_t sid) { return "sattva:queue:" + Tag(sid) + ":ids"; }
-std::string QueueItemsKey(int64_t sid) { return "sattva:queue:" + Tag(sid) + ":items"; }
-std::string QueueMetaKey(int64_t sid) { return "sattva:queue:" + Tag(sid) + ":meta"; }
-std::string NowPlayingKey(int64_t sid) { return "sattva:stream:" + Tag(sid) + ":now"; }
 
 QueueStore::QueueStore(common::Redis& redis, int64_t event_maxlen)
     : redis_(redis), event_maxlen_(event_maxlen) {}
 
 common::RedisReplyPtr QueueStore::Run(const std::string& which, int64_t sid,
                                       const std::vector<std::string>& args) {
-  const char* body = which == "add"       ? kAdd
-                     : which == "remove"  ? kRemove
-                     : which == "move"    ? kMove
-                     : which == "shuffle" ? kShuffle
-                     : which == "clear"   ? kClear
-                                          : kSnapshot;
-  const bool snapshot = body == kSnapshot;
+  static common::RedisScript add(std::string(kQueueLuaPrelude) + kAdd);
+  static common::RedisScript remove(std::string(kQueueLuaPrelude) + kRemove);
+  static common::RedisScript move(std::string(kQueueLuaPrelude) + kMove);
+  static common::RedisScript shuffle(std::string(kQueueLuaPrelude) + kShuffle);
+  static common::RedisScript clear(std::string(kQueueLuaPrelude) + kClear);
+  static common::RedisScript snapshot(kSnapshot);
+  common::RedisScript& script = which == "add"       ? add
+                                : which == "remove"  ? remove
+                                : which == "move"    ? move
+                                : which == "shuffle" ? shuffle
+                                : which == "clear"   ? clear
+                                                     : snapshot;
+  const bool is_snapshot = &script == &snapshot;
   std::vector<std::string> keys =
-      snapshot ? std::vector<std::string>{QueueIdsKey(sid), QueueItemsKey(sid), QueueMetaKey(sid),
-                                          NowPlayingKey(sid)}
-               : std::vector<std::string>{QueueIdsKey(sid), QueueItemsKey(sid), QueueMetaKey(sid),
-                                          common::kEventsKey, "sattva:queue:seq"};
-  const std::string text = snapshot ? std::string(body) : std::string(kPrelude) + body;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::string sha;
-    {
-      std::lock_guard<std::mutex> lock(g_sha_mu);
-      auto it = g_sha.find(body);
-      if (it != g_sha.end()) sha = it->second;
-    }
-    if (sha.empty()) {
-      sha = common::ReplyString(redis_.Checked({"SCRIPT", "LOAD", text}).get());
-      std::lock_guard<std::mutex> lock(g_sha_mu);
-      g_sha[body] = sha;
-    }
-    std::vector<std::string> cmd = {"EVALSHA", sha, std::to_string(keys.size())};
-    cmd.insert(cmd.end(), keys.begin(), keys.end());
-    if (!snapshot) {
-      cmd.push_back(std::to_string(sid));
-    }
-    cmd.insert(cmd.end(), args.begin(), args.end());
-    common::RedisReplyPtr r = redis_.Command(cmd);
-    if (r->type == REDIS_REPLY_ERROR) {
-      std::string msg(r->str, r->len);
-      if (msg.rfind("NOSCRIPT", 0) == 0) {  // Redis restarted or flushed its script cache
-        std::lock_guard<std::mutex> lock(g_sha_mu);
-        g_sha.erase(body);
-        continue;
-      }
-      ThrowScriptError(msg);
-    }
-    return r;
-  }
-  throw common::RedisError("redis: the queue script could not be loaded");
+      is_snapshot ? std::vector<std::string>{QueueIdsKey(sid), QueueItemsKey(sid),
+                                             QueueMetaKey(sid), NowPlayingKey(sid)}
+                  : std::vector<std::string>{QueueIdsKey(sid), QueueItemsKey(sid),
+                                             QueueMetaKey(sid), common::kEventsKey,
+                                             common::kQueueSeqKey};
+  std::vector<std::string> argv;
+  if (!is_snapshot) argv.push_back(std::to_string(sid));
+  argv.insert(argv.end(), args.begin(), args.end());
+  common::RedisReplyPtr r = script.Run(redis_, keys, argv);
+  if (r->type == REDIS_REPLY_ERROR) ThrowScriptError(std::string(r->str, r->len));
+  return r;
 }
 
 QueueSnapshot QueueStore::Snapshot(int64_t sid) {

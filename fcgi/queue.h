@@ -19,6 +19,7 @@
 #include <json/json.h>
 
 #include "common/redis.h"
+#include "common/stream_keys.h"
 
 namespace sattva::fcgi {
 
@@ -85,9 +86,9 @@ class QueueStore {
   int64_t event_maxlen_;
 };
 
-std::string QueueIdsKey(int64_t stream_id);
-std::string QueueItemsKey(int64_t stream_id);
-std::string QueueMetaKey(int64_t stream_id);
-std::string NowPlayingKey(int64_t stream_id);
+using common::NowPlayingKey;
+using common::QueueIdsKey;
+using common::QueueItemsKey;
+using common::QueueMetaKey;
 
 }  // namespace sattva::fcgi

@@ -147,12 +147,6 @@ bool StreamStore::EndOpenSession(pqxx::transaction_base& tx, int64_t id, const s
   return r.affected_rows() > 0;
 }
 
-std::string StreamStateKey(int64_t sid) {
-  return "sattva:stream:{" + std::to_string(sid) + "}:state";
-}
-std::string StreamListenersKey(int64_t sid) {
-  return "sattva:stream:{" + std::to_string(sid) + "}:listeners";
-}
 
 StreamLive ReadLive(common::Redis& redis, const Stream& s) {
   StreamLive live;
@@ -161,6 +155,10 @@ StreamLive ReadLive(common::Redis& redis, const Stream& s) {
   if (live.state.empty()) live.state = s.desired_state == "running" ? "starting" : "stopped";
   common::RedisReplyPtr l = redis.Checked({"HGET", StreamListenersKey(s.id), "total"});
   if (l->type == REDIS_REPLY_STRING) live.listeners = std::atoll(l->str);
+  if (s.desired_state == "running" && s.auto_end_enabled) {
+    common::RedisReplyPtr a = redis.Checked({"HGET", common::AutoEndKey(s.id), "zero_since_ms"});
+    if (a->type == REDIS_REPLY_STRING) live.auto_end_zero_since_ms = std::atoll(a->str);
+  }
   return live;
 }
 

@@ -11,6 +11,7 @@
 #include <pqxx/pqxx>
 
 #include "common/redis.h"
+#include "common/stream_keys.h"
 
 namespace sattva::fcgi {
 
@@ -59,12 +60,14 @@ class StreamStore {
 struct StreamLive {
   std::string state;  // starting | running | stopped
   int64_t listeners = 0;
+  // The auto-end countdown the owning streamer keeps: when the count reached 0 (0: not armed).
+  int64_t auto_end_zero_since_ms = 0;
 };
 StreamLive ReadLive(common::Redis& redis, const Stream& s);
-std::string StreamStateKey(int64_t stream_id);
-std::string StreamListenersKey(int64_t stream_id);
+using common::StreamListenersKey;
+using common::StreamStateKey;
 // Start, stop and skip reach the streamers through this channel at once; their reconcile loop
-// re-reads desired_state, so a lost message does no harm.
-inline constexpr const char* kControlChannel = "sattva:control";
+// re-reads desired_state (and the skip counter), so a lost message does no harm.
+using common::kControlChannel;
 
 }  // namespace sattva::fcgi

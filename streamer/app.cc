@@ -7,10 +7,11 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <sstream>
 #include <thread>
 
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include "common/clock.h"
 #include "common/config.h"
@@ -19,14 +20,18 @@
 #include "common/pg.h"
 #include "common/redis.h"
 #include "streamer/heartbeat.h"
+#include "streamer/http_server.h"
+#include "streamer/live_mount.h"
 #include "streamer/metrics.h"
+#include "streamer/player.h"
+#include "streamer/records.h"
+#include "streamer/supervisor.h"
 
 namespace sattva::streamer {
 namespace {
 
 constexpr const char* kProgram = "sattva-streamer";
 constexpr std::chrono::milliseconds kHeartbeatInterval{1000};
-constexpr int kPgRetrySeconds = 5;
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -34,42 +39,18 @@ std::string Hostname() {
   return buf;
 }
 
-// One round trip to PostgreSQL. The streamer does not need it yet, so an outage is a warning,
-// logged on the first failure only (`first`); the retries fail quietly.
-bool CheckPg(common::Pg& pg, bool first) {
-  try {
-    pg.Run([](pqxx::connection& c) {
-      pqxx::nontransaction n(c);
-      n.exec("SELECT 1");
-    });
-    return true;
-  } catch (const std::exception& e) {
-    std::string msg = e.what();
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    if (first) {
-      LOG_WARN << "postgres is unavailable; retrying every " << kPgRetrySeconds << " s: " << msg;
-    } else {
-      LOG_DEBUG << "postgres is still unavailable: " << msg;
-    }
-    return false;
-  }
-}
-
-// Runs |heartbeat| on its own thread; stopping and joining happen however RunMain leaves.
-class HeartbeatThread {
+// Runs `fn` on its own thread; joins however RunMain leaves.
+class Worker {
  public:
-  explicit HeartbeatThread(Heartbeat& heartbeat)
-      : heartbeat_(heartbeat), thread_([this] { heartbeat_.Run(); }) {}
-  HeartbeatThread(const HeartbeatThread&) = delete;
-  HeartbeatThread& operator=(const HeartbeatThread&) = delete;
-  ~HeartbeatThread() { Join(); }
+  explicit Worker(std::function<void()> fn) : thread_(std::move(fn)) {}
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker() { Join(); }
   void Join() {
-    heartbeat_.Stop();
     if (thread_.joinable()) thread_.join();
   }
 
  private:
-  Heartbeat& heartbeat_;
   std::thread thread_;
 };
 
@@ -82,8 +63,8 @@ std::string ListenAddress(const std::string& host, int port) {
 
 int RunMain(int argc, char** argv) {
   // Block the signals we handle before any thread starts: every thread inherits the mask, so
-  // SIGTERM/SIGINT reach only the sigtimedwait below, and a write to a closed socket returns
-  // EPIPE instead of killing the process.
+  // SIGTERM/SIGINT reach only the sigwait below, and a write to a closed socket returns EPIPE
+  // instead of killing the process.
   sigset_t blocked;
   sigemptyset(&blocked);
   sigaddset(&blocked, SIGTERM);
@@ -115,74 +96,82 @@ int RunMain(int argc, char** argv) {
     info.version = SATTVA_VERSION;
     LOG_INFO << "starting streamer " << info.id << " version " << info.version;
 
-    // Metrics: our registry plus process metrics. Both outlive the exposer (declared first).
+    // Metrics: our registry plus process metrics, served by the HTTP server below.
     auto registry = std::make_shared<prometheus::Registry>();
     auto process = std::make_shared<common::ProcessCollector>();
     StreamerMetrics metrics(*registry);
     metrics.up.Set(1);
 
     // Redis: the first heartbeat connects and registers us (or logs that Redis is down).
-    common::RedisOptions redis_options = common::RedisOptions::FromConfig(config);
+    const common::RedisOptions redis_options = common::RedisOptions::FromConfig(config);
     common::Redis redis(redis_options);
     const std::chrono::milliseconds ttl(config.GetInt("streamer_heartbeat_ttl_ms"));
-    // A beat at least twice per TTL, so one late beat never lets the key expire.
     const auto interval = std::min(kHeartbeatInterval, ttl / 2);
     Heartbeat heartbeat(info, ttl, interval, clock, redis, metrics);
     heartbeat.Beat();
 
-    // PostgreSQL: one round trip now; retried below until it answers.
-    auto pg = common::Pg::FromConfig(config, kProgram);
-    bool pg_ok = CheckPg(*pg, true);
-    if (pg_ok) {
-      LOG_INFO << "postgres is reachable";
-    }
+    // PostgreSQL: one connection for records (a writer thread) and one for lookups.
+    Records records(common::Pg::FromConfig(config, kProgram));
+    Catalog catalog(common::Pg::FromConfig(config, kProgram));
 
-    // /metrics.
+    // HTTP: live mounts, /metrics, /healthz.
+    MountRegistry mounts;
+    HttpServerOptions http_options;
+    http_options.max_listeners = config.GetInt("live_max_listeners");
+    http_options.burst_ms = config.GetInt("live_burst_ms");
     const std::string host = config.GetString("streamer_host");
-    const std::string address =
-        ListenAddress(host, static_cast<int>(config.GetInt("streamer_port")));
-    std::unique_ptr<prometheus::Exposer> exposer;
-    try {
-      exposer = std::make_unique<prometheus::Exposer>(address);
-    } catch (const std::exception& e) {
-      LOG_ERROR << "cannot listen on " << address << ": " << e.what();
+    HttpServer http(host, static_cast<int>(config.GetInt("streamer_port")), mounts, http_options);
+    http.SetMetricsHandler([registry, process] {
+      std::vector<prometheus::MetricFamily> families = registry->Collect();
+      std::vector<prometheus::MetricFamily> more = process->Collect();
+      families.insert(families.end(), more.begin(), more.end());
+      return prometheus::TextSerializer().Serialize(families);
+    });
+    std::string error;
+    if (!http.Start(&error)) {
+      LOG_ERROR << "cannot listen on " << ListenAddress(host, config.GetInt("streamer_port"))
+                << ": " << error;
       heartbeat.Unregister();
       return 1;
     }
-    exposer->RegisterCollectable(registry);
-    exposer->RegisterCollectable(process);
-    const std::vector<int> ports = exposer->GetListeningPorts();
-    if (ports.empty()) {
-      LOG_ERROR << "cannot listen on " << address << ": no listening port";
-      heartbeat.Unregister();
-      return 1;
-    }
-    LOG_INFO << "listening on " << ListenAddress(host, ports.front());
+    LOG_INFO << "listening on " << ListenAddress(host, http.port());
+
+    // The engine.
+    PlayerOptions player_options;
+    player_options.owner = info.id;
+    player_options.lease_ttl_ms = config.GetInt("streamer_lease_ttl_ms");
+    player_options.events_maxlen = config.GetInt("events_maxlen");
+    player_options.default_placeholder = config.GetString("default_placeholder");
+    player_options.bridge_dir = config.GetString("bridge_dir");
+    player_options.open_timeout_ms = static_cast<int>(config.GetInt("probe_timeout_ms"));
+    player_options.live_max_lag_ms = config.GetInt("live_max_lag_ms");
+    SupervisorOptions supervisor_options;
+    supervisor_options.reconcile_ms = config.GetInt("streamer_reconcile_ms");
+    supervisor_options.max_streams = config.GetInt("streamer_max_streams");
+    PlayerDeps deps{redis_options, clock, records, catalog, mounts, metrics};
+    Supervisor supervisor(deps, player_options, supervisor_options);
+    ControlListener control(redis_options, supervisor);
+    control.Start();
+
+    Worker heartbeat_thread([&heartbeat] { heartbeat.Run(); });
+    Worker supervisor_thread([&supervisor] { supervisor.Run(); });
 
     // Run until SIGTERM or SIGINT.
-    HeartbeatThread heartbeat_thread(heartbeat);
-    while (true) {
-      struct timespec timeout = {kPgRetrySeconds, 0};
-      const int sig = sigtimedwait(&stop_signals, nullptr, &timeout);
-      if (sig == SIGTERM || sig == SIGINT) {
-        LOG_INFO << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "; shutting down";
-        break;
-      }
-      if (sig < 0 && errno != EAGAIN && errno != EINTR) {
-        LOG_ERROR << "sigtimedwait failed: " << std::strerror(errno);
-        break;
-      }
-      if (!pg_ok && (pg_ok = CheckPg(*pg, false))) {
-        LOG_INFO << "postgres is reachable again";
-      }
+    int sig = 0;
+    while (sigwait(&stop_signals, &sig) != 0) {
     }
+    LOG_INFO << "received " << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "; shutting down";
 
-    // Shut down in reverse: stop beating, unregister, stop serving. (civetweb's stop can take
-    // up to ~2 s; the heartbeat is already gone by then.)
+    // Shut down in order: hand the streams on (their leases are released, their positions
+    // kept), stop listening for notices, stop serving, stop beating.
+    supervisor.RequestStop();
+    supervisor_thread.Join();
+    control.Stop();
+    http.Stop();
+    heartbeat.Stop();
     heartbeat_thread.Join();
     heartbeat.Unregister();
     metrics.up.Set(0);
-    exposer.reset();
     LOG_INFO << "stopped";
     return 0;
   } catch (const std::exception& e) {

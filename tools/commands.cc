@@ -183,7 +183,10 @@ int Demo(pqxx::connection& conn, const std::string& media_dir, std::ostream& out
     }
     pqxx::work w(conn, "demo_stream");
     pqxx::result r = w.exec_params(
-        "INSERT INTO streams (slug, title, placeholder_track_id) VALUES ($1, $2, $3)"
+        // The demo runs around the clock (auto-end off), looping its placeholder until tracks
+        // are queued, so /live/demo.ogg plays as soon as `./sattva up` is done.
+        "INSERT INTO streams (slug, title, placeholder_track_id, desired_state, auto_end_enabled)"
+        " VALUES ($1, $2, $3, 'running', false)"
         " ON CONFLICT (slug) WHERE deleted_at IS NULL DO NOTHING RETURNING id",
         kDemoSlug, kDemoTitle, *first_track);
     if (!r.empty()) {
@@ -192,6 +195,8 @@ int Demo(pqxx::connection& conn, const std::string& media_dir, std::ostream& out
       changes["slug"] = kDemoSlug;
       changes["title"] = kDemoTitle;
       changes["placeholder_track_id"] = common::JsonInt(*first_track);
+      changes["desired_state"] = "running";
+      changes["auto_end_enabled"] = false;
       Audit(w, "stream.create", "stream", id, changes);
       w.commit();
       ++created;

@@ -172,6 +172,8 @@ void Stack::WriteConfig() {
   c += "wsd_port = " + std::to_string(wsd_port) + "\n";
   c += "streamer_port = " + std::to_string(streamer_port) + "\n";
   c += "media_dir = " + dir() + "/media\n";
+  c += "bridge_dir = " + bridge_dir() + "\n";
+  c += "streamer_id = streamer-a\n";
   c += "public_url = http://127.0.0.1:" + std::to_string(nginx_port) + "\n";
   c += "templates_dir = " + SourceDir() + "/templates\n";
   for (const auto& l : options_.extra_config) c += l + "\n";
@@ -208,6 +210,20 @@ void Stack::StartDaemon(const std::string& name) {
             : name == "wsd"      ? WaitForPort(wsd_port, seconds(30))
                                  : WaitForPort(streamer_port, seconds(30));
   if (!up || !p->Running()) throw std::runtime_error("sattva-" + name + " did not start\n" + Tail(log));
+}
+
+std::unique_ptr<Process> Stack::StartExtraStreamer(const std::string& id, int* port) {
+  const int p = FreePort();
+  auto proc = std::make_unique<Process>();
+  const std::string log = log_path("streamer-" + id);
+  proc->Start({BinDir() + "/sattva-streamer", "--config", config_path(), "--set",
+               "streamer_port=" + std::to_string(p), "--set", "streamer_id=" + id},
+              log);
+  if (!WaitForPort(p, seconds(30)) || !proc->Running()) {
+    throw std::runtime_error("the extra sattva-streamer did not start\n" + Tail(log));
+  }
+  if (port != nullptr) *port = p;
+  return proc;
 }
 
 void Stack::StartNginx() {

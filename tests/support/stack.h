@@ -58,6 +58,11 @@ class Stack {
   std::string CreateAdmin(const std::string& email);
   // Starts (or restarts) one daemon: "fcgi", "wsd" or "streamer".
   void StartDaemon(const std::string& name);
+  // Starts one more sattva-streamer with its own id and a free port (for failover tests),
+  // logging to log/streamer-<id>.log. The caller owns the process. *port gets its port.
+  std::unique_ptr<Process> StartExtraStreamer(const std::string& id, int* port = nullptr);
+  // Where the streams' bridge sockets are: <bridge_dir>/<slug>.sock.
+  std::string bridge_dir() const { return dir() + "/bridge"; }
 
   static std::string BinDir();
   static std::string SourceDir();
