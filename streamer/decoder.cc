@@ -13,6 +13,13 @@
 // containers the stream duration is exact (MP4: edit list; Ogg: last granule), so the output is
 // clamped to it and, for Ogg, the demuxer's own end trim is disabled. Nothing is clamped when the
 // container does not know the length (raw ADTS, live HTTP).
+//
+// Seeks. The demuxer goes to a point 200 ms (then 400, 800) before the target, the decoder is
+// flushed and its output dropped up to the exact sample; frames are placed by pts. The start of
+// the track (and a seek that lands on the stream's first packet) reopens the input instead,
+// since demuxers do not re-arm their start trim or first timestamps alike after a seek. When
+// resampling, the resampler restarts on a source sample that maps to a whole output sample
+// before the target, so the samples after a seek equal those of a full decode.
 
 #include "streamer/decoder.h"
 
@@ -79,6 +86,11 @@ std::string AvError(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};
   if (av_strerror(err, buf, sizeof(buf)) < 0) return "error " + std::to_string(err);
   return buf;
+}
+
+// A read error as one line; the interrupt callback's exit is the deadline passing.
+std::string ReadError(int err) {
+  return err == AVERROR_EXIT ? "read timed out" : "read failed: " + AvError(err);
 }
 
 bool IsUrl(const std::string& source) {
@@ -375,7 +387,7 @@ FfmpegDecoder::FrameResult FfmpegDecoder::NextFrame() {
         (ret < 0 && ret != AVERROR_EXIT && pb != nullptr && pb->eof_reached)) {
       // The end, or an I/O error that ends the input: decode what is buffered, then report it.
       if (pb != nullptr && pb->error < 0 && pb->error != AVERROR_EOF) {
-        pending_error_ = "read failed: " + AvError(pb->error);
+        pending_error_ = ReadError(pb->error);
       }
       decoder_flushing_ = true;
       avcodec_send_packet(codec_.get(), nullptr);
@@ -386,7 +398,7 @@ FfmpegDecoder::FrameResult FfmpegDecoder::NextFrame() {
           ++consecutive_errors_ <= kMaxConsecutiveErrors) {
         continue;
       }
-      Fail("read failed: " + AvError(ret));
+      Fail(ReadError(ret));
       return FrameResult::kError;
     }
     if (packet_->stream_index != stream_index_) {
@@ -508,6 +520,11 @@ int64_t FfmpegDecoder::PlaceFrame() {
   if (!origin_known_) {
     // The track's first sample, after libavcodec's start trim.
     origin_known_ = true;
+    if (frame_->sample_rate > 0 && frame_->sample_rate != sample_rate_) {
+      // The stream header told another rate than the decoder outputs (implicit HE-AAC SBR).
+      if (limit_src_ >= 0) limit_src_ = av_rescale(limit_src_, frame_->sample_rate, sample_rate_);
+      sample_rate_ = frame_->sample_rate;
+    }
     origin_pts_ = frame_->pts != AV_NOPTS_VALUE ? frame_->pts : frame_->best_effort_timestamp;
     src_pos_ = 0;
   } else if (resync_) {
@@ -616,10 +633,8 @@ bool FfmpegDecoder::SeekBefore(int64_t seek_src, std::string* error) {
       origin_pts_ + av_rescale_q(seek_src, AVRational{1, sample_rate_}, stream_->time_base);
   int ret = avformat_seek_file(format_.get(), stream_index_, INT64_MIN, ts, ts, 0);
   if (ret < 0) ret = av_seek_frame(format_.get(), stream_index_, ts, AVSEEK_FLAG_BACKWARD);
-  if (ret < 0) {
-    *error = "seek failed: " + AvError(ret);
-    return false;
-  }
+  // A demuxer that cannot seek (raw streams without an index): decode from the start instead.
+  if (ret < 0) return Restart(error);
   avcodec_flush_buffers(codec_.get());
   ResetPipeline();
   if (format_->pb != nullptr) format_->pb->error = 0;
@@ -672,7 +687,7 @@ bool FfmpegDecoder::SeekMs(int64_t ms, std::string* error) {
         av_frame_unref(frame_.get());
         break;
       }
-      landed = index + frame_->nb_samples > start_src;
+      landed = index + frame_->nb_samples > start_src && (limit_src_ < 0 || start_src < limit_src_);
       if (!ConvertFrame(start_src)) break;
     }
     if (late || from_start) continue;

@@ -41,13 +41,20 @@
 namespace sattva::streamer {
 
 struct HttpServerOptions {
-  int64_t max_listeners = 1000;  // connected live listeners; more get 503
-  int64_t max_connections = 0;  // all sockets; beyond it new ones are reset. 0: max_listeners + 256
-  int64_t header_timeout_ms = 10000;  // the request head must arrive within this (else 408)
-  int64_t burst_ms = 500;             // recent audio a new listener gets at once
-  int64_t linger_ms = 2000;           // after an answer, how long to wait for the client to close
-  int64_t stall_timeout_ms = 30000;   // a listener whose socket takes no byte this long is dropped
-  int send_buffer_bytes = 0;          // SO_SNDBUF for accepted sockets; 0: the kernel's default
+  // Connected live listeners (this server, all mounts); more get 503.
+  int64_t max_listeners = 1000;
+  // Open sockets of any kind; beyond it new ones are reset at once. 0: max_listeners + 256.
+  int64_t max_connections = 0;
+  // The request head must arrive within this, else 408.
+  int64_t header_timeout_ms = 10000;
+  // Recent audio a new listener gets at once.
+  int64_t burst_ms = 500;
+  // After an answer (or the end of a stream), how long to wait for the client to close.
+  int64_t linger_ms = 2000;
+  // A listener whose socket takes no byte for this long is dropped (counted as slow).
+  int64_t stall_timeout_ms = 30000;
+  // SO_SNDBUF for accepted sockets; 0: the kernel's default (autotuned).
+  int send_buffer_bytes = 0;
 };
 
 class HttpServer {

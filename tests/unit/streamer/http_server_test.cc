@@ -472,6 +472,23 @@ TEST_F(HttpServerTest, SlowListenerIsDroppedWhileOthersKeepEveryChunk) {
   EXPECT_LT(slow_got.size(), want.size() / 2);
 }
 
+TEST_F(HttpServerTest, StalledListenerIsDroppedAfterTheStallTimeout) {
+  // A ring big enough never to drop it, and then the stream ends: only the stall timeout can.
+  HttpServerOptions o;
+  o.send_buffer_bytes = 16384;
+  o.stall_timeout_ms = 200;
+  StartServer(o);
+  ogg().Start("H");
+  Socket stuck = Connect(port_, 4096);
+  SendAll(stuck, Get("/live/radio"));
+  ASSERT_TRUE(WaitFor([&] { return sink_->Listeners() == 1; }));
+  for (int i = 0; i < 20; ++i) ogg().Publish(Chunk(i, 16384), 20);
+  ogg().End();
+  EXPECT_FALSE(WaitFor([&] { return sink_->Listeners() == 0; }, 100));  // still stuck
+  EXPECT_TRUE(WaitFor([&] { return sink_->Listeners() == 0; }, 2000));
+  EXPECT_EQ(sink_->Stats().dropped_slow, 1u);
+}
+
 TEST_F(HttpServerTest, ListenerCountsFollowJoinsAndLeavesWithCallbacks) {
   std::atomic<int> calls{0};
   sink_->SetListenersChanged([&calls] { ++calls; });
