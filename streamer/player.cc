@@ -186,7 +186,13 @@ void Player::Engine::StartPrefetch(const PoppedItem& head) {
   Prefetch pf;
   pf.item_id = head.id;
   const std::string json = head.json;
-  pf.future = std::async(std::launch::async, [this, json] { return OpenItemNow(json); });
+  pf.future = std::async(std::launch::async, [this, json, id = head.id] {
+    const MonoTime t0 = clock_.Now();
+    Opened o = OpenItemNow(json);
+    LOG_DEBUG << "stream " << p_.slug_ << ": item " << id << " opened ahead in "
+              << std::chrono::duration_cast<milliseconds>(clock_.Now() - t0).count() << " ms";
+    return o;
+  });
   prefetch_ = std::move(pf);
 }
 
@@ -628,6 +634,9 @@ void Player::Engine::Housekeeping(MonoTime now) {
           if (prefetch_) DropPrefetch();
         } else if (!prefetch_ || prefetch_->item_id != head->id) {
           StartPrefetch(*head);
+          // A local file opens in a few ms: while the placeholder plays, give it that long so
+          // the item cuts in on the very next frame.
+          if (idle) prefetch_->future.wait_for(milliseconds(5));
         }
       } else {
         const std::string head_id = state_.HeadId();

@@ -31,9 +31,10 @@
 #       redis-cli with the password from ROOT/var/secrets/redis_password (never on the command line)
 #   streamer_pid ROOT
 #       the running sattva-streamer's pid (from var/run/streamer.pid, as ./sattva records it)
-#   proc_ticks PID           utime + stime of the process (all its threads), in clock ticks
-#   machine_ticks            "busy all" jiffies of the whole machine from /proc/stat
 #   now_ms                   wall-clock milliseconds
+#   nap SECONDS              sleep, in the background and waited for, so that a trapped signal
+#                            is handled at once (bash runs a trap only after a foreground
+#                            command ends); nap_cancel kills a nap cut short that way
 
 _sapi_base='' _sapi_auth=''
 sapi_status='' sapi_body='' SAPI_ID='' SAPI_CREATED=0
@@ -170,19 +171,16 @@ streamer_pid() {
   printf '%s\n' "$pid"
 }
 
-proc_ticks() {
-  local stat f
-  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || { echo 0; return 0; }
-  stat="${stat##*) }"
-  read -r -a f <<<"$stat"
-  echo $((f[11] + f[12]))
-}
-
-machine_ticks() {
-  local a all=0 v
-  read -r -a a < <(head -n 1 /proc/stat)
-  for v in "${a[@]:1:8}"; do all=$((all + v)); done
-  echo "$((all - a[4] - a[5])) $all"
-}
-
 now_ms() { date +%s%3N; }
+
+_nap_pid=''
+nap() {
+  sleep "$1" &
+  _nap_pid=$!
+  wait "$_nap_pid" || true
+  _nap_pid=''
+}
+nap_cancel() {
+  [[ -z "$_nap_pid" ]] || kill "$_nap_pid" 2>/dev/null || true
+  _nap_pid=''
+}
