@@ -16,7 +16,10 @@
 #     other work takes at most BENCH_QUIET_PCT % of the machine, and a step with late frames
 #     during which other work took more than that is measured again (up to BENCH_RETRIES times).
 #     "Other work" is the machine's busy time minus the stack's daemons (bench/lib/cpu_split.sh)
-#     and the listeners' curl processes. Every try is printed, with the CPU split.
+#     and the listeners' curl processes. Every try is printed, with the CPU split, the iowait
+#     share and the one-second slices of the window that had late frames (which frames, how many
+#     streams): a stall (every stream late in the same second or two, as when the player threads
+#     all wait on one slow Redis or disk) looks different from a steady CPU shortfall.
 # (b) CPU per stream, per step: the streamer process's CPU (utime + stime of all its threads, from
 #     /proc/<pid>/stat, over the window) in % of one core, divided by the stream count; with the
 #     machine's busy share and other work's share (/proc/stat, % of all cores) over the same window.
@@ -349,12 +352,33 @@ if ((run_ramp)); then
   # cpu_snapshot FILE: the stack's components (bench/lib/cpu_split.sh), the machine, and the
   # listeners' curl processes ("curl TICKS").
   cpu_snapshot() {
+    local st
     cpu_split_snapshot "$ROOT/var/run" >"$1"
     echo "curl $(_cpu_ticks "${listener_pids[@]}")" >>"$1"
+    read -r -a st < <(head -n 1 /proc/stat)
+    echo "iowait ${st[5]}" >>"$1"
   }
-  # window_figures N BEFORE AFTER: "streamer_cpu per_stream busy others" over the interval:
-  # CPU in % of one core, busy and others in % of the machine (others: busy time not spent by
-  # the stack's daemons nor the listeners, i.e. other work on the machine).
+  # stream_lates N > FILE: "slug late underruns" of bench-s-1..N.
+  stream_lates() {
+    curl -s -m 5 "$base_url/metrics/streamer" | awk -v n="$1" -v prefix="$SLUG_PREFIX" '
+      /^sattva_stream_(frames_late_total|underruns_total)\{/ {
+        if (!match($0, "stream=\"" prefix "[0-9]+\"")) next
+        slug = substr($0, RSTART + 8, RLENGTH - 9)
+        if (substr(slug, length(prefix) + 1) + 0 > n) next
+        if ($0 ~ /^sattva_stream_frames_late_total/) late[slug] = $NF; else under[slug] = $NF
+      }
+      END { for (s in late) printf "%s %.0f %.0f\n", s, late[s], under[s] }'
+  }
+  # lates_diff BEFORE AFTER: "late_frames streams_with_late underruns" between two stream_lates.
+  lates_diff() {
+    awk 'FNR == NR { l[$1] = $2; u[$1] = $3; next }
+      ($1 in l) { d = $2 - l[$1]; if (d > 0) { sum += d; k++ } under += $3 - u[$1] }
+      END { printf "%d %d %d\n", sum, k, under }' "$1" "$2"
+  }
+  # window_figures N BEFORE AFTER: "streamer_cpu per_stream busy others iowait" over the
+  # interval: CPU in % of one core, the rest in % of the machine (others: busy time not spent by
+  # the stack's daemons nor the listeners, i.e. other work on the machine; iowait: idle time with
+  # disk I/O outstanding).
   window_figures() {
     awk -v n="$1" -v hz="$hz" '
       FNR == NR { b[$1] = $2; next }
@@ -365,9 +389,12 @@ if ((run_ramp)); then
         for (i in names) known += a[names[i]] - b[names[i]]
         cpu = 100 * (a["streamer"] - b["streamer"]) / (hz * secs)
         others = busy - known; if (others < 0) others = 0
-        busy_pct = 0; others_pct = 0
-        if (all > 0) { busy_pct = 100 * busy / all; others_pct = 100 * others / all }
-        printf "%.1f %.2f %.0f %.0f\n", cpu, cpu / n, busy_pct, others_pct
+        busy_pct = 0; others_pct = 0; io_pct = 0
+        if (all > 0) {
+          busy_pct = 100 * busy / all; others_pct = 100 * others / all
+          io_pct = 100 * (a["iowait"] - b["iowait"]) / all
+        }
+        printf "%.1f %.2f %.0f %.0f %.0f\n", cpu, cpu / n, busy_pct, others_pct, io_pct
       }' "$2" "$3"
   }
   # wait_quiet: up to BENCH_QUIET_WAIT seconds for other work to fall to BENCH_QUIET_PCT of the
@@ -378,7 +405,7 @@ if ((run_ramp)); then
       cpu_snapshot "$tmp_dir/q0"
       sleep 1
       cpu_snapshot "$tmp_dir/q1"
-      read -r _ _ _ quiet_others <<<"$(window_figures 1 "$tmp_dir/q0" "$tmp_dir/q1")"
+      read -r _ _ _ quiet_others _ <<<"$(window_figures 1 "$tmp_dir/q0" "$tmp_dir/q1")"
       ((quiet_others > quiet_pct)) || break
       if ((SECONDS >= until_s)); then
         note "other work still takes ${quiet_others}% of the machine after ${quiet_wait}s; measuring anyway"
@@ -417,25 +444,43 @@ if ((run_ramp)); then
       [[ "$pid_now" == "$streamer" ]] || die "sattva-streamer restarted (pid $streamer -> $pid_now)"
       read -r p0 sent0 late0 under0 _ _ <<<"$(metrics_snapshot "$n")"
       cpu_snapshot "$tmp_dir/c0"
-      nap "$window"
+      # The window in one-second slices, to tell stalls (every stream late in the same second
+      # or two) from a steady shortfall (late frames in most seconds).
+      stream_lates "$n" >"$tmp_dir/l_prev"
+      bursts=() late_secs=0
+      for ((sec = 1; sec <= window; sec++)); do
+        nap 1
+        stream_lates "$n" >"$tmp_dir/l_now"
+        read -r sl sk su <<<"$(lates_diff "$tmp_dir/l_prev" "$tmp_dir/l_now")"
+        if ((sl + su > 0)); then
+          late_secs=$((late_secs + 1))
+          burst="s$sec:${sl}f/${sk}st"
+          ((su == 0)) || burst+="/${su}u"
+          bursts+=("$burst")
+        fi
+        mv -f "$tmp_dir/l_now" "$tmp_dir/l_prev"
+      done
       read -r p1 sent1 late1 under1 live1 active1 <<<"$(metrics_snapshot "$n")"
       cpu_snapshot "$tmp_dir/c1"
       ((p0 == n && p1 == n)) || die "step $n: $p0 then $p1 bench streams in the metrics, not $n (a stream stopped or restarted)"
       alive=0
       for ((k = 1; k <= n; k++)); do pid_running "${listener_pids[k]}" && alive=$((alive + 1)); done
-      read -r cpu per busy others <<<"$(window_figures "$n" "$tmp_dir/c0" "$tmp_dir/c1")"
+      read -r cpu per busy others iowait <<<"$(window_figures "$n" "$tmp_dir/c0" "$tmp_dir/c1")"
       secs="$(awk '$1 == "wall" { w[FILENAME] = $2 } END { print w[ARGV[2]] - w[ARGV[1]] }' "$tmp_dir/c0" "$tmp_dir/c1")"
       rt="$(awk -v d="$((sent1 - sent0))" -v n="$n" -v s="$secs" -v fps="$FRAMES_PER_S" 'BEGIN { printf "%.1f", 100 * d / (n * fps * s) }')"
       dl=$((late1 - late0)) du=$((under1 - under0))
-      note "$n streams (try $try): $dl late frames, $du underruns, streamer ${cpu}% of a core (${per}%/stream), machine ${busy}% busy (other work ${others}%), frames ${rt}% of real time, $live1 live listeners ($alive curl alive), $active1 streams on the streamer"
+      note "$n streams (try $try): $dl late frames, $du underruns, streamer ${cpu}% of a core (${per}%/stream), machine ${busy}% busy (other work ${others}%, iowait ${iowait}%), frames ${rt}% of real time, $live1 live listeners ($alive curl alive), $active1 streams on the streamer"
       cpu_split_report "$tmp_dir/c0" "$tmp_dir/c1" | sed 's/^/      /'
+      if ((late_secs)); then
+        note "  late in $late_secs of ${window} one-second slices (second:frames/streams[/underruns]): ${bursts[*]:0:12}$( ((${#bursts[@]} <= 12)) || echo ' ...')"
+      fi
       if ((dl + du > 0 && others > quiet_pct && try <= retries)); then
         note "late frames while other work took ${others}% of the machine: measuring step $n again"
         continue
       fi
       break
     done
-    results+=("$n $dl $du $cpu $per $busy $others $rt $live1/$n $active1 $try")
+    results+=("$n $dl $du $late_secs/$window $cpu $per $busy $others $iowait $rt $live1/$n $active1 $try")
   done
   stop_listeners
   say "stopping the bench streams"
@@ -461,12 +506,14 @@ fi
 if ((run_ramp)); then
   printf -- '--- (a)+(b) streamer capacity: %s cores, %s%% busy just before the run; one live listener per stream (curl on /live/<slug>.%s), %ss window per step after %ss settle ---\n' \
     "$BENCH_CORES" "$BENCH_BUSY_BEFORE" "$(IFS=/; echo "${mounts[*]}")" "$window" "$settle"
-  printf 'CPU %% is of one core (the machine has %s%%); machine busy is of all cores; real time = frames sent / (50/s x streams x window)\n' \
+  printf 'late secs: one-second slices of the window with late frames or underruns; streamer, per strm: CPU in %% of one\n'
+  printf 'core (the machine has %s%%); busy, other (work not of the stack or the listeners), iowait: %% of the whole machine;\n' \
     "$((BENCH_CORES * 100))"
-  printf '%7s %6s %10s %13s %11s %13s %11s %10s %10s %10s %6s   %s\n' streams late underruns 'streamer CPU' 'CPU/stream' 'machine busy' 'other work' 'real time' listeners 'all active' tries result
+  printf 'real time: frames sent / (50/s x streams x window); active: streams the streamer plays in all; tries: windows measured\n'
+  printf '%7s %6s %6s %9s %9s %9s %7s %7s %7s %9s %9s %7s %5s   %s\n' streams late underr 'late secs' 'streamer' 'per strm' busy other iowait 'real time' listeners active tries result
   best=0 first_fail=''
   for r in "${results[@]}"; do
-    read -r n dl du cpu per busy others rt live active tries <<<"$r"
+    read -r n dl du ls cpu per busy others iowait rt live active tries <<<"$r"
     res=PASS
     if ((dl != 0 || du != 0)); then
       res="FAIL: late frames"
@@ -478,7 +525,7 @@ if ((run_ramp)); then
     elif [[ -z "$first_fail" ]]; then
       first_fail=$n
     fi
-    printf '%7s %6s %10s %12s%% %10s%% %12s%% %10s%% %9s%% %10s %10s %6s   %s\n' "$n" "$dl" "$du" "$cpu" "$per" "$busy" "$others" "$rt" "$live" "$active" "$tries" "$res"
+    printf '%7s %6s %6s %9s %8s%% %8s%% %6s%% %6s%% %6s%% %8s%% %9s %7s %5s   %s\n' "$n" "$dl" "$du" "$ls" "$cpu" "$per" "$busy" "$others" "$iowait" "$rt" "$live" "$active" "$tries" "$res"
   done
   echo
   more=''
