@@ -245,10 +245,11 @@ sattva_conf="$ROOT/var/sattva.conf"
 bridge_dir="$(sed -n 's/^bridge_dir[[:space:]]*=[[:space:]]*//p' "$sattva_conf" 2>/dev/null | tail -n 1)"
 [[ -n "$bridge_dir" ]] || die "no bridge_dir in $sattva_conf"
 
-# metrics_snapshot N: "present sent late underruns live_listeners active_streams" summed over
-# bench-s-1..N, from the streamer's metrics.
+# metrics_snapshot N [FILE]: "present sent late underruns live_listeners active_streams" summed
+# over bench-s-1..N, from the streamer's metrics (or from FILE, a copy of them).
 metrics_snapshot() {
-  curl -s -m 10 "$base_url/metrics/streamer" | awk -v n="$1" -v prefix="$SLUG_PREFIX" '
+  if (($# > 1)); then cat "$2"; else curl -s -m 10 "$base_url/metrics/streamer"; fi |
+    awk -v n="$1" -v prefix="$SLUG_PREFIX" '
     /^sattva_active_streams / { active = $2 }
     /^sattva_stream_(frames_sent_total|frames_late_total|underruns_total|listeners)\{/ {
       if (!match($0, "stream=\"" prefix "[0-9]+\"")) next
@@ -358,22 +359,33 @@ if ((run_ramp)); then
     read -r -a st < <(head -n 1 /proc/stat)
     echo "iowait ${st[5]}" >>"$1"
   }
-  # stream_lates N > FILE: "slug late underruns" of bench-s-1..N.
+  # stream_lates N METRICS_FILE > FILE: "slug late underruns sent" of bench-s-1..N.
   stream_lates() {
-    curl -s -m 5 "$base_url/metrics/streamer" | awk -v n="$1" -v prefix="$SLUG_PREFIX" '
-      /^sattva_stream_(frames_late_total|underruns_total)\{/ {
+    awk -v n="$1" -v prefix="$SLUG_PREFIX" '
+      /^sattva_stream_(frames_late_total|underruns_total|frames_sent_total)\{/ {
         if (!match($0, "stream=\"" prefix "[0-9]+\"")) next
         slug = substr($0, RSTART + 8, RLENGTH - 9)
         if (substr(slug, length(prefix) + 1) + 0 > n) next
-        if ($0 ~ /^sattva_stream_frames_late_total/) late[slug] = $NF; else under[slug] = $NF
+        if ($0 ~ /^sattva_stream_frames_late_total/) late[slug] = $NF
+        else if ($0 ~ /^sattva_stream_underruns_total/) under[slug] = $NF
+        else sent[slug] = $NF
       }
-      END { for (s in late) printf "%s %.0f %.0f\n", s, late[s], under[s] }'
+      END { for (s in late) printf "%s %.0f %.0f %.0f\n", s, late[s], under[s], sent[s] }' "$2"
   }
-  # lates_diff BEFORE AFTER: "late_frames streams_with_late underruns" between two stream_lates.
+  # lates_diff BEFORE AFTER: "late_frames streams_with_late underruns restarted" between two
+  # stream_lates. A stream whose counters went back (its player stopped and started again, its
+  # metrics with it) or that is missing counts as restarted; its late frames and underruns
+  # after the restart count in full.
   lates_diff() {
-    awk 'FNR == NR { l[$1] = $2; u[$1] = $3; next }
-      ($1 in l) { d = $2 - l[$1]; if (d > 0) { sum += d; k++ } under += $3 - u[$1] }
-      END { printf "%d %d %d\n", sum, k, under }' "$1" "$2"
+    awk 'FNR == NR { l[$1] = $2; u[$1] = $3; f[$1] = $4; next }
+      {
+        seen[$1] = 1
+        if (!($1 in l) || $4 < f[$1]) { r++; dl = $2; du = $3 }
+        else { dl = $2 - l[$1]; du = $3 - u[$1] }
+        if (dl > 0) { sum += dl; k++ }
+        under += du
+      }
+      END { for (x in l) if (!(x in seen)) r++; printf "%d %d %d %d\n", sum, k, under, r }' "$1" "$2"
   }
   # window_figures N BEFORE AFTER: "streamer_cpu per_stream busy others iowait" over the
   # interval: CPU in % of one core, the rest in % of the machine (others: busy time not spent by
@@ -442,34 +454,49 @@ if ((run_ramp)); then
       wait_quiet
       pid_now="$(streamer_pid "$ROOT")" || die "sattva-streamer is no longer running"
       [[ "$pid_now" == "$streamer" ]] || die "sattva-streamer restarted (pid $streamer -> $pid_now)"
-      read -r p0 sent0 late0 under0 _ _ <<<"$(metrics_snapshot "$n")"
-      cpu_snapshot "$tmp_dir/c0"
       # The window in one-second slices, to tell stalls (every stream late in the same second
-      # or two) from a steady shortfall (late frames in most seconds).
-      stream_lates "$n" >"$tmp_dir/l_prev"
-      bursts=() late_secs=0
+      # or two) from a steady shortfall (late frames in most seconds). The first and the last
+      # scrape are also the window's totals.
+      curl -s -m 5 "$base_url/metrics/streamer" >"$tmp_dir/m_now"
+      cpu_snapshot "$tmp_dir/c0"
+      read -r p0 sent0 late0 under0 _ _ <<<"$(metrics_snapshot "$n" "$tmp_dir/m_now")"
+      stream_lates "$n" "$tmp_dir/m_now" >"$tmp_dir/l_prev"
+      if ((p0 != n)); then
+        ((try <= retries + 5)) || die "step $n: only $p0 of $n bench streams play, again and again"
+        warn "step $n: only $p0 of $n bench streams play before the window; measuring again"
+        nap 2
+        continue
+      fi
+      bursts=() late_secs=0 dl=0 du=0 restarts=0
       for ((sec = 1; sec <= window; sec++)); do
         nap 1
-        stream_lates "$n" >"$tmp_dir/l_now"
-        read -r sl sk su <<<"$(lates_diff "$tmp_dir/l_prev" "$tmp_dir/l_now")"
-        if ((sl + su > 0)); then
+        curl -s -m 5 "$base_url/metrics/streamer" >"$tmp_dir/m_now"
+        ((sec < window)) || cpu_snapshot "$tmp_dir/c1"
+        stream_lates "$n" "$tmp_dir/m_now" >"$tmp_dir/l_now"
+        read -r sl sk su sr <<<"$(lates_diff "$tmp_dir/l_prev" "$tmp_dir/l_now")"
+        dl=$((dl + sl)) du=$((du + su)) restarts=$((restarts + sr))
+        if ((sl + su + sr > 0)); then
           late_secs=$((late_secs + 1))
           burst="s$sec:${sl}f/${sk}st"
           ((su == 0)) || burst+="/${su}u"
+          ((sr == 0)) || burst+="/${sr}restarted"
           bursts+=("$burst")
         fi
         mv -f "$tmp_dir/l_now" "$tmp_dir/l_prev"
       done
-      read -r p1 sent1 late1 under1 live1 active1 <<<"$(metrics_snapshot "$n")"
-      cpu_snapshot "$tmp_dir/c1"
-      ((p0 == n && p1 == n)) || die "step $n: $p0 then $p1 bench streams in the metrics, not $n (a stream stopped or restarted)"
+      read -r p1 sent1 late1 under1 live1 active1 <<<"$(metrics_snapshot "$n" "$tmp_dir/m_now")"
       alive=0
       for ((k = 1; k <= n; k++)); do pid_running "${listener_pids[k]}" && alive=$((alive + 1)); done
       read -r cpu per busy others iowait <<<"$(window_figures "$n" "$tmp_dir/c0" "$tmp_dir/c1")"
       secs="$(awk '$1 == "wall" { w[FILENAME] = $2 } END { print w[ARGV[2]] - w[ARGV[1]] }' "$tmp_dir/c0" "$tmp_dir/c1")"
       rt="$(awk -v d="$((sent1 - sent0))" -v n="$n" -v s="$secs" -v fps="$FRAMES_PER_S" 'BEGIN { printf "%.1f", 100 * d / (n * fps * s) }')"
-      dl=$((late1 - late0)) du=$((under1 - under0))
-      note "$n streams (try $try): $dl late frames, $du underruns, streamer ${cpu}% of a core (${per}%/stream), machine ${busy}% busy (other work ${others}%, iowait ${iowait}%), frames ${rt}% of real time, $live1 live listeners ($alive curl alive), $active1 streams on the streamer"
+      if ((restarts || p1 != n)); then
+        rt=-   # counters started again: the sums say nothing
+        warn "step $n: $restarts restart(s) of bench streams during the window, $p1 of $n playing at its end: players stopped and were claimed again (a lost lease? see ./sattva logs streamer)"
+      else
+        dl=$((late1 - late0)) du=$((under1 - under0))   # the same as the slices' sums
+      fi
+      note "$n streams (try $try): $dl late frames, $du underruns, $restarts restarts, streamer ${cpu}% of a core (${per}%/stream), machine ${busy}% busy (other work ${others}%, iowait ${iowait}%), frames ${rt}$([[ "$rt" == - ]] || echo %) of real time, $live1 live listeners ($alive curl alive), $active1 streams on the streamer"
       cpu_split_report "$tmp_dir/c0" "$tmp_dir/c1" | sed 's/^/      /'
       if ((late_secs)); then
         note "  late in $late_secs of ${window} one-second slices (second:frames/streams[/underruns]): ${bursts[*]:0:12}$( ((${#bursts[@]} <= 12)) || echo ' ...')"
@@ -480,7 +507,7 @@ if ((run_ramp)); then
       fi
       break
     done
-    results+=("$n $dl $du $late_secs/$window $cpu $per $busy $others $iowait $rt $live1/$n $active1 $try")
+    results+=("$n $dl $du $late_secs/$window $cpu $per $busy $others $iowait $rt $live1/$n $active1 $try $restarts")
   done
   stop_listeners
   say "stopping the bench streams"
@@ -504,8 +531,10 @@ if ((run_join)); then
   echo
 fi
 if ((run_ramp)); then
-  printf -- '--- (a)+(b) streamer capacity: %s cores, %s%% busy just before the run; one live listener per stream (curl on /live/<slug>.%s), %ss window per step after %ss settle ---\n' \
-    "$BENCH_CORES" "$BENCH_BUSY_BEFORE" "$(IFS=/; echo "${mounts[*]}")" "$window" "$settle"
+  mounts_text="/live/<slug>.${mounts[0]}"
+  ((${#mounts[@]} == 1)) || mounts_text="/live/<slug>.{$(IFS=,; echo "${mounts[*]}")} in turn"
+  printf -- '--- (a)+(b) streamer capacity: %s cores, %s%% busy just before the run; one live listener per stream (curl on %s), %ss window per step after %ss settle ---\n' \
+    "$BENCH_CORES" "$BENCH_BUSY_BEFORE" "$mounts_text" "$window" "$settle"
   printf 'late secs: one-second slices of the window with late frames or underruns; streamer, per strm: CPU in %% of one\n'
   printf 'core (the machine has %s%%); busy, other (work not of the stack or the listeners), iowait: %% of the whole machine;\n' \
     "$((BENCH_CORES * 100))"
@@ -513,9 +542,11 @@ if ((run_ramp)); then
   printf '%7s %6s %6s %9s %9s %9s %7s %7s %7s %9s %9s %7s %5s   %s\n' streams late underr 'late secs' 'streamer' 'per strm' busy other iowait 'real time' listeners active tries result
   best=0 first_fail=''
   for r in "${results[@]}"; do
-    read -r n dl du ls cpu per busy others iowait rt live active tries <<<"$r"
+    read -r n dl du ls cpu per busy others iowait rt live active tries restarts <<<"$r"
     res=PASS
-    if ((dl != 0 || du != 0)); then
+    if ((restarts)); then
+      res="FAIL: $restarts stream restarts"
+    elif ((dl != 0 || du != 0)); then
       res="FAIL: late frames"
     elif [[ "$live" != "$n/$n" ]]; then
       res="FAIL: listeners $live"
@@ -525,13 +556,20 @@ if ((run_ramp)); then
     elif [[ -z "$first_fail" ]]; then
       first_fail=$n
     fi
-    printf '%7s %6s %6s %9s %8s%% %8s%% %6s%% %6s%% %6s%% %8s%% %9s %7s %5s   %s\n' "$n" "$dl" "$du" "$ls" "$cpu" "$per" "$busy" "$others" "$iowait" "$rt" "$live" "$active" "$tries" "$res"
+    [[ "$rt" == - ]] || rt="$rt%"
+    printf '%7s %6s %6s %9s %8s%% %8s%% %6s%% %6s%% %6s%% %9s %9s %7s %5s   %s\n' "$n" "$dl" "$du" "$ls" "$cpu" "$per" "$busy" "$others" "$iowait" "$rt" "$live" "$active" "$tries" "$res"
   done
   echo
   more=''
-  [[ "$best" == "$max_streams" ]] && more=' (the largest step tried: the real limit is higher)'
-  [[ -n "$first_fail" && "$first_fail" -lt "$best" ]] && more=" (but step $first_fail had late frames)"
+  [[ "$best" == "$max_streams" ]] && more=' (the largest step tried: the limit may be higher)'
+  if [[ -n "$first_fail" ]] && ((first_fail < best)); then
+    more=" (not every smaller step: the first to fail was $first_fail; see late secs)"
+  fi
   printf '(a) streams in real time with zero late frames: %s%s; target >= %s\n' "$best" "$more" "$target"
+  # The mean over the steps of the streamer's CPU per stream (the fixed cost shrinks with more).
+  printf '(b) streamer CPU per stream: %s%% of one core (mean of the steps; %s%% at the largest)\n' \
+    "$(printf '%s\n' "${results[@]}" | awk '{ s += $6 } END { printf "%.2f", s / NR }')" \
+    "$(printf '%s\n' "${results[@]}" | tail -n 1 | awk '{ print $6 }')"
   if ((best >= target)); then
     printf 'result: PASS (%s streams with zero late frames >= %s)\n' "$best" "$target"
   else

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SAPI_ID and SAPI_CREATED are read by the callers
 # Helpers shared by the streamer benchmarks (bench/streamer.sh, bench/auto_end.sh). Source it after
 # scripts/lib.sh and bench/lib/bench_setup.sh; it defines functions and sets nothing until called.
 # No jq: the answers are parsed with sed and awk, which is enough because sattva writes compact
