@@ -9,9 +9,17 @@
 namespace sattva::streamer {
 namespace {
 
-// KEYS: 1 lease, 2 state, 3 listeners. ARGV: 1 owner, 2 ttl ms.
+// KEYS: 1 lease, 2 state, 3 listeners. ARGV: 1 owner, 2 ttl ms. A lease that lapsed while
+// Redis stalled and that nobody else claimed is taken back, so a slow fsync does not cut the
+// listeners off; one another streamer holds is not.
 constexpr const char* kRenew = R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local cur = redis.call('GET', KEYS[1])
+if cur == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  redis.call('SET', KEYS[2], 'running', 'PX', ARGV[2])
+  return 1
+end
+if cur ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 redis.call('PEXPIRE', KEYS[3], ARGV[2])

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <future>
 #include <vector>
 
@@ -32,6 +33,8 @@ constexpr milliseconds kHeadCheckPlaying{500};
 constexpr milliseconds kSkipsEvery{1000};
 constexpr milliseconds kResyncAfter{200};     // further behind than this: reset the schedule
 constexpr milliseconds kPlaceholderRetry{30000};
+// How far the decoding thread runs ahead of delivery: 160 ms of stalls cost no late frame.
+constexpr size_t kLeadFrames = 8;
 
 // A decoder opened for one queue item (on a prefetch thread, or inline).
 struct Opened {
@@ -127,6 +130,16 @@ class Player::Engine {
   void StreamUpdate(const std::string& event, const std::string& reason);
   void ApplySpec();
   void Finish(StopKind kind);
+  // The delivery thread: hands queued frames to the sinks every 20 ms.
+  void Deliver();
+  // Drops frames decoded ahead but not yet delivered (a skip, or an item cutting into the
+  // placeholder, is heard on the next frame instead of after the lead).
+  void DropQueued();
+
+  struct Slot {
+    PcmFrame frame;
+    std::vector<TrackInfo> tracks;  // announced just before the frame
+  };
 
   Player& p_;
   const common::Clock& clock_;
@@ -158,6 +171,10 @@ class Player::Engine {
   bool lost_ = false;
   bool auto_ended_ = false;
   MonoTime auto_end_retry_at_{};
+
+  std::deque<Slot> queued_;       // guarded by p_.mu_
+  bool delivery_closed_ = false;  // guarded by p_.mu_
+  std::thread delivery_;
 };
 
 Opened Player::Engine::OpenItemNow(const std::string& item_json) {
@@ -617,6 +634,7 @@ void Player::Engine::Housekeeping(MonoTime now) {
     LOG_INFO << "stream " << p_.slug_ << ": skipping item " << cur_.item_id;
     EndCurrent("skipped", "");
     cur_.kind = Kind::kNone;
+    DropQueued();
     skips_seen_ = std::max<int64_t>(skips_seen_, 0);
     try {
       skips_seen_ = state_.Skips();
@@ -655,6 +673,7 @@ void Player::Engine::Housekeeping(MonoTime now) {
       prefetch_->future.wait_for(milliseconds(0)) == std::future_status::ready) {
     EndCurrent("finished", "");
     cur_.kind = Kind::kNone;  // the next frame pops the queue
+    DropQueued();
   }
   if (now >= next_position_) {
     next_position_ = now + kPositionEvery;
@@ -769,38 +788,84 @@ void Player::Engine::Run() {
   }
   LOG_INFO << "stream " << p_.slug_ << ": playing" << (resumed ? " (resumed)" : "");
 
-  PcmFrame frame;
-  MonoTime next = clock_.Now();
+  // This thread decodes up to kLeadFrames ahead; the delivery thread hands frames to the sinks
+  // on the 20 ms clock. So a Redis or PostgreSQL round trip, a decoder open or a scheduling
+  // hiccup here costs no late frame unless it outlasts the lead.
+  delivery_ = std::thread([this] { Deliver(); });
   std::optional<StopKind> stop;
   while (true) {
     {
-      std::lock_guard<std::mutex> lock(p_.mu_);
+      std::unique_lock<std::mutex> lock(p_.mu_);
+      p_.cv_.wait_for(lock, kFrame, [this] {
+        return p_.stop_.has_value() || p_.skips_.load() != handled_skips_ ||
+               queued_.size() < kLeadFrames;
+      });
       stop = p_.stop_;
     }
     if (stop || lost_ || auto_ended_) break;
-    FillFrame(&frame);
-    for (const TrackInfo& t : pending_tracks_) {
+    bool room = false;
+    {
+      std::lock_guard<std::mutex> lock(p_.mu_);
+      room = queued_.size() < kLeadFrames;
+    }
+    if (room) {
+      Slot slot;
+      FillFrame(&slot.frame);
+      slot.tracks.swap(pending_tracks_);
+      {
+        std::lock_guard<std::mutex> lock(p_.mu_);
+        queued_.push_back(std::move(slot));
+      }
+      p_.cv_.notify_all();
+    }
+    Housekeeping(clock_.Now());
+  }
+  {
+    std::lock_guard<std::mutex> lock(p_.mu_);
+    delivery_closed_ = true;
+  }
+  p_.cv_.notify_all();
+  delivery_.join();
+  Finish(stop.value_or(StopKind::kStopped));
+}
+
+void Player::Engine::Deliver() {
+  MonoTime next = clock_.Now();
+  while (true) {
+    Slot slot;
+    {
+      std::unique_lock<std::mutex> lock(p_.mu_);
+      p_.cv_.wait_until(lock, next, [this] { return delivery_closed_; });
+      if (delivery_closed_) return;
+      if (queued_.empty()) {
+        // The producer is further behind than its lead: this frame will be late.
+        p_.cv_.wait(lock, [this] { return delivery_closed_ || !queued_.empty(); });
+        if (delivery_closed_) return;
+      }
+      slot = std::move(queued_.front());
+      queued_.pop_front();
+    }
+    p_.cv_.notify_all();  // room for the producer
+    for (const TrackInfo& t : slot.tracks) {
       for (Sink* s : sinks_) s->OnTrack(t);
     }
-    pending_tracks_.clear();
-    for (Sink* s : sinks_) s->OnFrame(frame);
+    for (Sink* s : sinks_) s->OnFrame(slot.frame);
     metrics_.frames_sent.Increment();
-    next += kFrame;
-    MonoTime now = clock_.Now();
-    if (now > next) {
+    const MonoTime now = clock_.Now();
+    if (now > next + kFrame) {
       metrics_.frames_late.Increment();
-      if (now - next > kResyncAfter) {
-        metrics_.underruns.Increment();
-        next = now;
-      }
     }
-    Housekeeping(now);
-    std::unique_lock<std::mutex> lock(p_.mu_);
-    p_.cv_.wait_until(lock, next, [this] {
-      return p_.stop_.has_value() || p_.skips_.load() != handled_skips_;
-    });
+    next += kFrame;
+    if (now - next > kResyncAfter) {
+      metrics_.underruns.Increment();
+      next = now;
+    }
   }
-  Finish(stop.value_or(StopKind::kStopped));
+}
+
+void Player::Engine::DropQueued() {
+  std::lock_guard<std::mutex> lock(p_.mu_);
+  queued_.clear();
 }
 
 Player::Player(StreamSpec spec, PlayerDeps deps, PlayerOptions options)
