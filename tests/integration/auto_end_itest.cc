@@ -18,19 +18,13 @@
 #include "tests/support/api_client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/stream_events.h"
 
 namespace sattva::testing {
 namespace {
 
 using std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
-
-int64_t EntryMs(const std::string& id) { return std::atoll(id.substr(0, id.find('-')).c_str()); }
 
 class AutoEndTest : public ::testing::Test {
  protected:
@@ -64,36 +58,8 @@ class AutoEndTest : public ::testing::Test {
     EXPECT_EQ(c.Post(S(sid) + "/start", Json::Value(Json::objectValue)).status, 200);
     return sid;
   }
-  Json::Value Wait(ApiClient& c, int64_t sid, const std::function<bool(const Json::Value&)>& pred,
-                   milliseconds timeout = milliseconds(15000)) {
-    const auto deadline = SteadyClock::now() + timeout;
-    Json::Value v;
-    while (SteadyClock::now() < deadline) {
-      v = JsonOf(c.Get(S(sid)));
-      if (pred(v)) return v;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    ADD_FAILURE() << "timed out; last: " << common::WriteJson(v);
-    return v;
-  }
   std::vector<std::pair<std::string, Json::Value>> Events(const std::string& type, int64_t sid) {
-    auto redis = stack_->RedisClient();
-    auto r = redis->Checked({"XRANGE", "sattva:events", "-", "+"});
-    std::vector<std::pair<std::string, Json::Value>> out;
-    for (size_t i = 0; i < r->elements; ++i) {
-      const redisReply* e = r->element[i];
-      std::map<std::string, std::string> f;
-      for (size_t k = 0; k + 1 < e->element[1]->elements; k += 2) {
-        f[common::ReplyString(e->element[1]->element[k])] =
-            common::ReplyString(e->element[1]->element[k + 1]);
-      }
-      if (f["type"] != type || f["stream_id"] != std::to_string(sid)) continue;
-      Json::Value d;
-      std::string err;
-      common::ParseJson(f["data"], &d, &err);
-      out.emplace_back(common::ReplyString(e->element[0]), d);
-    }
-    return out;
+    return StreamEvents(*stack_, type, sid);
   }
   // The id of the stream_update "stopped" event with reason auto_end, waiting up to 3 s for it
   // (the player writes it right after it records the end in PostgreSQL).
@@ -121,7 +87,7 @@ std::string AutoEndTest::password_;
 TEST_F(AutoEndTest, AStreamNobodyListensToEndsAtItsDeadlineWithAWarning) {
   ApiClient c = Admin();
   const int64_t sid = Running(c, "lonely", 15);
-  Json::Value v = Wait(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
+  Json::Value v = WaitStream(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
   EXPECT_EQ(v["auto_end"]["enabled"], true);
   EXPECT_EQ(v["auto_end"]["timeout_s"], 15);
   EXPECT_LE(v["auto_end"]["seconds_remaining"].asInt(), 15);
@@ -129,7 +95,7 @@ TEST_F(AutoEndTest, AStreamNobodyListensToEndsAtItsDeadlineWithAWarning) {
   EXPECT_TRUE(v["auto_end"]["deadline"].isString());
   const int64_t deadline = DeadlineMs(sid);
   ASSERT_GT(deadline, 0);
-  v = Wait(c, sid, [](const Json::Value& v) { return v["desired_state"] == "stopped"; },
+  v = WaitStream(c, sid, [](const Json::Value& v) { return v["desired_state"] == "stopped"; },
            milliseconds(25000));
   EXPECT_EQ(v["end_reason"], "auto_end");
   EXPECT_EQ(v["auto_end"]["armed"], false);
@@ -159,20 +125,20 @@ TEST_F(AutoEndTest, AStreamNobodyListensToEndsAtItsDeadlineWithAWarning) {
 TEST_F(AutoEndTest, ALiveListenerCancelsAndLeavingStartsAFullCountdown) {
   ApiClient c = Admin();
   const int64_t sid = Running(c, "cafe", 10);
-  Wait(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
+  WaitStream(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
   const int64_t first_deadline = DeadlineMs(sid);
   Process curl;
   curl.Start({"/usr/bin/curl", "-s", "-o", "/dev/null", "--max-time", "3",
               "http://127.0.0.1:" + std::to_string(stack_->nginx_port) + "/live/cafe.ogg"},
              stack_->dir() + "/curl-cafe.log");
-  Json::Value v = Wait(c, sid, [](const Json::Value& v) {
+  Json::Value v = WaitStream(c, sid, [](const Json::Value& v) {
     return v["listeners"] == 1 && v["auto_end"]["armed"] == false;
   });
   EXPECT_EQ(v["desired_state"], "running");
   auto cancelled = Events("auto_end_cancelled", sid);
   ASSERT_EQ(cancelled.size(), 1u);
   curl.Wait();
-  v = Wait(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
+  v = WaitStream(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
   // A full new countdown from when the listener left.
   EXPECT_GE(DeadlineMs(sid) - first_deadline, 2500);
   EXPECT_GE(v["auto_end"]["seconds_remaining"].asInt(), 9);
@@ -182,7 +148,7 @@ TEST_F(AutoEndTest, ALiveListenerCancelsAndLeavingStartsAFullCountdown) {
 TEST_F(AutoEndTest, ABridgeConnectorReportingZeroStartsTheCountdownAndGetsTheEnd) {
   ApiClient c = Admin();
   const int64_t sid = Running(c, "call", 10);
-  Wait(c, sid, [](const Json::Value& v) { return v["state"] == "running"; });
+  WaitStream(c, sid, [](const Json::Value& v) { return v["state"] == "running"; });
   Process client;
   const std::string meta = stack_->dir() + "/call.jsonl";
   client.Start({Stack::BinDir() + "/sattva-bridge-client", "--socket",
@@ -190,13 +156,13 @@ TEST_F(AutoEndTest, ABridgeConnectorReportingZeroStartsTheCountdownAndGetsTheEnd
                 "--meta", meta, "--participants", "3", "--participants-at", "2=0", "--seconds",
                 "30"},
                stack_->dir() + "/call.log");
-  Json::Value v = Wait(c, sid, [](const Json::Value& v) { return v["listeners"] == 3; });
+  Json::Value v = WaitStream(c, sid, [](const Json::Value& v) { return v["listeners"] == 3; });
   EXPECT_EQ(v["auto_end"]["armed"], false);
-  v = Wait(c, sid, [](const Json::Value& v) {
+  v = WaitStream(c, sid, [](const Json::Value& v) {
     return v["listeners"] == 0 && v["auto_end"]["armed"] == true;
   });
   // The countdown runs out with the connector still connected: it gets END auto_end.
-  Wait(c, sid, [](const Json::Value& v) { return v["desired_state"] == "stopped"; },
+  WaitStream(c, sid, [](const Json::Value& v) { return v["desired_state"] == "stopped"; },
        milliseconds(15000));
   EXPECT_EQ(WEXITSTATUS(client.Wait()), 0) << ReadAll(stack_->dir() + "/call.log");
   const std::string m = ReadAll(meta);
@@ -206,7 +172,7 @@ TEST_F(AutoEndTest, ABridgeConnectorReportingZeroStartsTheCountdownAndGetsTheEnd
 TEST_F(AutoEndTest, SettingsActAtOnceAndAManualStopIsManual) {
   ApiClient c = Admin();
   const int64_t sid = Running(c, "tuned", 300);
-  Wait(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
+  WaitStream(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
   const int64_t zero_since = DeadlineMs(sid) - 300000;
   // A new timeout counts from when the count reached 0.
   Json::Value p;
@@ -226,7 +192,7 @@ TEST_F(AutoEndTest, SettingsActAtOnceAndAManualStopIsManual) {
   Json::Value off;
   off["auto_end_enabled"] = false;
   ASSERT_EQ(c.Patch(S(sid), off).status, 200);
-  Wait(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == false; });
+  WaitStream(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == false; });
   bool disabled_event = false;
   for (int i = 0; i < 100 && !disabled_event; ++i) {
     for (auto& [id, d] : Events("auto_end_cancelled", sid)) disabled_event |= d["reason"] == "disabled";
@@ -237,10 +203,10 @@ TEST_F(AutoEndTest, SettingsActAtOnceAndAManualStopIsManual) {
   Json::Value on;
   on["auto_end_enabled"] = true;
   ASSERT_EQ(c.Patch(S(sid), on).status, 200);
-  Wait(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
+  WaitStream(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
   HttpResponse r = c.Post(S(sid) + "/stop", Json::Value(Json::objectValue));
   ASSERT_EQ(r.status, 200);
-  Json::Value v = Wait(c, sid, [](const Json::Value& v) { return v["state"] == "stopped"; });
+  Json::Value v = WaitStream(c, sid, [](const Json::Value& v) { return v["state"] == "stopped"; });
   EXPECT_EQ(v["end_reason"], "manual");
   pqxx::connection pg(stack_->pg_dsn());
   pqxx::read_transaction tx(pg);
@@ -254,13 +220,13 @@ TEST_F(AutoEndTest, WithAutoEndOffAStreamRunsOnAndARestartKeepsTheDeadline) {
   ApiClient c = Admin();
   const int64_t forever = Running(c, "forever", 10, /*enabled=*/false);
   const int64_t sid = Running(c, "restart", 20);
-  Wait(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
+  WaitStream(c, sid, [](const Json::Value& v) { return v["auto_end"]["armed"] == true; });
   const int64_t deadline = DeadlineMs(sid);
   // A clean restart of the streamer in the middle of the countdown.
   stack_->StartDaemon("streamer");
-  Wait(c, sid, [](const Json::Value& v) { return v["state"] == "running"; });
+  WaitStream(c, sid, [](const Json::Value& v) { return v["state"] == "running"; });
   EXPECT_EQ(DeadlineMs(sid), deadline);
-  Json::Value v = Wait(c, sid, [](const Json::Value& v) { return v["desired_state"] == "stopped"; },
+  Json::Value v = WaitStream(c, sid, [](const Json::Value& v) { return v["desired_state"] == "stopped"; },
                        milliseconds(25000));
   EXPECT_EQ(v["end_reason"], "auto_end");
   const std::string stopped = StoppedByAutoEnd(sid);

@@ -20,6 +20,7 @@
 #include "tests/support/api_client.h"
 #include "tests/support/http_client.h"
 #include "tests/support/stack.h"
+#include "tests/support/stream_events.h"
 
 namespace sattva::testing {
 namespace {
@@ -29,11 +30,6 @@ using std::chrono::seconds;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr int kRate = 48000;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-}
 
 // A stereo sine of `freq` Hz, exactly `samples` long at 48 kHz, encoded with `codec_args`.
 void MakeTone(const std::string& path, int freq, int samples, std::vector<std::string> codec_args) {
@@ -89,9 +85,6 @@ std::vector<Json::Value> MetaLines(const std::string& path) {
   }
   return out;
 }
-
-// The millisecond part of a stream entry id.
-int64_t EntryMs(const std::string& id) { return std::atoll(id.substr(0, id.find('-')).c_str()); }
 
 int64_t NowMs() {
   return std::chrono::duration_cast<milliseconds>(
@@ -150,19 +143,6 @@ class StreamerTest : public ::testing::Test {
     HttpResponse r = c.Post(S(sid) + "/start", Json::Value(Json::objectValue));
     ASSERT_EQ(r.status, 200) << r.body;
   }
-  // Waits until GET /streams/{id} satisfies `pred`.
-  Json::Value WaitStream(ApiClient& c, int64_t sid, const std::function<bool(const Json::Value&)>& pred,
-                         milliseconds timeout = milliseconds(10000)) {
-    const auto deadline = SteadyClock::now() + timeout;
-    Json::Value v;
-    while (SteadyClock::now() < deadline) {
-      v = JsonOf(c.Get(S(sid)));
-      if (pred(v)) return v;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    ADD_FAILURE() << "timed out; last: " << common::WriteJson(v);
-    return v;
-  }
   // The bridge client capturing `secs` seconds of a stream.
   std::unique_ptr<Process> Capture(const std::string& slug, const std::string& name, double secs,
                                    std::vector<std::string> extra = {}) {
@@ -176,27 +156,8 @@ class StreamerTest : public ::testing::Test {
     p->Start(argv, stack_->dir() + "/" + name + ".log");
     return p;
   }
-  // Events of `type` for a stream since entry `from`.
-  std::vector<std::pair<std::string, Json::Value>> Events(const std::string& type, int64_t sid,
-                                                          const std::string& from = "-") {
-    auto redis = stack_->RedisClient();
-    auto r = redis->Checked({"XRANGE", "sattva:events", from, "+"});
-    std::vector<std::pair<std::string, Json::Value>> out;
-    for (size_t i = 0; i < r->elements; ++i) {
-      const redisReply* e = r->element[i];
-      const std::string id = common::ReplyString(e->element[0]);
-      std::map<std::string, std::string> f;
-      for (size_t k = 0; k + 1 < e->element[1]->elements; k += 2) {
-        f[common::ReplyString(e->element[1]->element[k])] =
-            common::ReplyString(e->element[1]->element[k + 1]);
-      }
-      if (f["type"] != type || f["stream_id"] != std::to_string(sid)) continue;
-      Json::Value d;
-      std::string err;
-      common::ParseJson(f["data"], &d, &err);
-      out.emplace_back(id, d);
-    }
-    return out;
+  std::vector<std::pair<std::string, Json::Value>> Events(const std::string& type, int64_t sid) {
+    return StreamEvents(*stack_, type, sid);
   }
 
   static Stack* stack_;
