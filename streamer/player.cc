@@ -635,7 +635,6 @@ void Player::Engine::Housekeeping(MonoTime now) {
     EndCurrent("skipped", "");
     cur_.kind = Kind::kNone;
     DropQueued();
-    skips_seen_ = std::max<int64_t>(skips_seen_, 0);
     try {
       skips_seen_ = state_.Skips();
     } catch (const std::exception&) {
@@ -901,6 +900,7 @@ void Player::Skip() {
 
 void Player::Update(const StreamSpec& spec) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (spec == spec_) return;
   spec_ = spec;
   spec_changed_ = true;
 }

@@ -68,6 +68,10 @@ struct TrackSource {
   std::string title;
   std::string artist;
   int64_t duration_ms = 0;
+  bool operator==(const TrackSource& o) const {
+    return id == o.id && source == o.source && title == o.title && artist == o.artist &&
+           duration_ms == o.duration_ms;
+  }
 };
 
 // A stream that should run, as the supervisor reads it.
@@ -77,6 +81,10 @@ struct StreamSpec {
   std::optional<TrackSource> placeholder;
   bool auto_end_enabled = true;
   int64_t auto_end_timeout_s = 300;
+  bool operator==(const StreamSpec& o) const {
+    return id == o.id && slug == o.slug && placeholder == o.placeholder &&
+           auto_end_enabled == o.auto_end_enabled && auto_end_timeout_s == o.auto_end_timeout_s;
+  }
 };
 
 class Catalog {

@@ -76,7 +76,7 @@ void Supervisor::Reconcile() {
         done.push_back(std::move(it->second));
         it = players_.erase(it);
       } else {
-        it->second->Update(w->second);
+        it->second->Update(w->second);  // a no-op unless the stream was edited
         ++it;
       }
     }

@@ -28,6 +28,7 @@
 #include "streamer/audio.h"
 #include "streamer/bridge.h"
 #include "streamer/bridge_protocol.h"
+#include "tests/unit/common/test_files.h"
 
 extern char** environ;
 
@@ -36,22 +37,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/sattva-bridge-XXXXXX";
-    const char* p = ::mkdtemp(tmpl);
-    if (p != nullptr) path_ = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testfiles::TempDir;
 
 bool WaitFor(const std::function<bool()>& pred, int timeout_ms = 3000) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -426,7 +412,7 @@ class BridgeSinkTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_FALSE(dir_.path().empty());
     // A parent that does not exist yet: Start creates it.
-    path_ = dir_.path() + "/run/bridge/night-owls.sock";
+    path_ = dir_.path().string() + "/run/bridge/night-owls.sock";
   }
 
   std::unique_ptr<BridgeSink> StartSink(BridgeOptions options = {}) {
@@ -735,7 +721,7 @@ TEST_F(BridgeSinkTest, StaleSocketIsReplacedLiveOneMakesStartFail) {
   EXPECT_TRUE(c.ReadUntil(BridgeMessageType::kAudio).has_value());
 
   // A path that is not a socket is never removed.
-  const std::string file = dir_.path() + "/plain-file";
+  const std::string file = dir_.path().string() + "/plain-file";
   std::ofstream(file) << "x";
   BridgeSink third(file, 44, "plain");
   EXPECT_FALSE(third.Start(&error));
@@ -878,8 +864,8 @@ TEST_F(BridgeSinkTest, RealClientRecordsAudioTracksAndReportsParticipants) {
   sink->OnTrack(MakeTrack(1, "Before", 50));
   for (int i = 2; i < 7; ++i) sink->OnFrame(MakeFrame(i));
 
-  const std::string out = dir_.path() + "/out.pcm";
-  const std::string meta = dir_.path() + "/meta.jsonl";
+  const std::string out = dir_.path().string() + "/out.pcm";
+  const std::string meta = dir_.path().string() + "/meta.jsonl";
   std::vector<std::string> args = {
       client, "--socket",          path_,   "--out",    out,      "--meta", meta, "--participants",
       "3",    "--participants-at", "0.1=5", "--client", "itest/1"};
@@ -934,7 +920,7 @@ TEST_F(BridgeSinkTest, RealClientNotesGapsAndPlacesTracksAcrossThem) {
   if (::access(client.c_str(), X_OK) != 0) {
     GTEST_SKIP() << client << " is not built";
   }
-  const std::string path = dir_.path() + "/gap.sock";
+  const std::string path = dir_.path().string() + "/gap.sock";
   BridgeFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -942,8 +928,8 @@ TEST_F(BridgeSinkTest, RealClientNotesGapsAndPlacesTracksAcrossThem) {
   ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
   ASSERT_EQ(::listen(listener.get(), 1), 0);
 
-  const std::string out = dir_.path() + "/gap.pcm";
-  const std::string meta = dir_.path() + "/gap.jsonl";
+  const std::string out = dir_.path().string() + "/gap.pcm";
+  const std::string meta = dir_.path().string() + "/gap.jsonl";
   std::vector<std::string> args = {client, "--socket", path, "--out",          out, "--meta",
                                    meta,   "--frames", "3",  "--participants", "0"};
   std::vector<char*> argv;
@@ -1023,7 +1009,7 @@ TEST_F(BridgeSinkTest, RealClientExitsCleanlyOnSigterm) {
     GTEST_SKIP() << client << " is not built";
   }
   auto sink = StartSink();
-  std::vector<std::string> args = {client, "--socket", path_, "--out", dir_.path() + "/o.pcm"};
+  std::vector<std::string> args = {client, "--socket", path_, "--out", dir_.path().string() + "/o.pcm"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "streamer/decoder.h"
+#include "tests/unit/common/test_files.h"
 
 namespace sattva::streamer {
 namespace {
@@ -62,10 +63,6 @@ class Fixtures {
     static Fixtures fixtures;
     return fixtures;
   }
-  ~Fixtures() {
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
   bool ok() const { return !dir_.empty(); }
 
   // The path of `name` in the directory, encoded first if it is a known fixture.
@@ -82,8 +79,7 @@ class Fixtures {
 
  private:
   Fixtures() {
-    char tmpl[] = "/tmp/sattva_decoder_test_XXXXXX";
-    if (mkdtemp(tmpl) != nullptr) dir_ = tmpl;
+    dir_ = tmp_.path().string();
     for (const auto& [ext, codec] : Formats()) {
       recipes_["t1000." + ext] = Tone(48000, 1.0) + " -ac 2 " + codec;
       recipes_["t730." + ext] = Tone(48000, 0.73) + " -ac 2 " + codec;
@@ -99,6 +95,7 @@ class Fixtures {
     recipes_["video.mkv"] = "-f lavfi -i color=c=black:s=16x16:d=0.1 -c:v ffv1";
   }
 
+  testfiles::TempDir tmp_;  // removed with the fixtures at exit
   std::string dir_;
   std::map<std::string, std::string> recipes_;
 };
