@@ -13,6 +13,9 @@
 //   sattva:stream:{sid}:skips     counter bumped by every skip request
 //   sattva:stream:{sid}:auto_end  HASH deadline_ms, zero_since_ms (the auto-end countdown)
 //   sattva:queue:seq              the counter item ids come from (unique across streams)
+//   sattva:track:{tid}:queued     HASH stream id -> how many of that stream's queue items hold
+//                                 the track (kept by the queue scripts and the streamer's pop;
+//                                 a field is removed at 0, so HLEN is "queued in N streams")
 
 #include <cstdint>
 #include <string>
@@ -40,6 +43,9 @@ inline std::string StreamSkipsKey(int64_t sid) {
 }
 inline std::string AutoEndKey(int64_t sid) {
   return "sattva:stream:" + StreamTag(sid) + ":auto_end";
+}
+inline std::string TrackQueuedKey(int64_t track_id) {
+  return "sattva:track:{" + std::to_string(track_id) + "}:queued";
 }
 inline constexpr const char* kQueueSeqKey = "sattva:queue:seq";
 // Start, stop, skip and stream edits are PUBLISHed here as {stream_id, action, actor, ts}.

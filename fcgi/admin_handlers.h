@@ -27,6 +27,10 @@ int64_t AdminPathId(const RequestContext& ctx, const std::string& name = "id");
 // Wraps a handler: 4xx errors of a signed-in request render as a page inside the layout.
 Handler AdminHandler(Response (*fn)(RequestContext&));
 
+void RegisterAdminDashboardRoutes(Router& router);  // fcgi/admin/dashboard.cc
+void RegisterAdminStreamRoutes(Router& router);     // fcgi/admin/streams.cc
+void RegisterAdminTrackRoutes(Router& router);      // fcgi/admin/tracks.cc
+void RegisterAdminExportRoutes(Router& router);     // fcgi/admin/export.cc
 void RegisterAdminUserRoutes(Router& router);
 void RegisterAdminAuditRoutes(Router& router);
 void RegisterAdminProfileRoutes(Router& router);

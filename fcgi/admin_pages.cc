@@ -191,6 +191,10 @@ void RegisterAdminRoutes(Router& router) {
   router.Add("GET", "/admin/login", AdminHandler(LoginPage));
   router.Add("POST", "/admin/login", AdminHandler(LoginSubmit));
   router.Add("POST", "/admin/logout", AdminHandler(Logout));
+  RegisterAdminDashboardRoutes(router);
+  RegisterAdminStreamRoutes(router);
+  RegisterAdminTrackRoutes(router);
+  RegisterAdminExportRoutes(router);
   RegisterAdminUserRoutes(router);
   RegisterAdminAuditRoutes(router);
   RegisterAdminProfileRoutes(router);

@@ -259,6 +259,8 @@ AdminPage::AdminPage(const LayoutInfo& layout, const std::string& body_template)
     const Role role = v->user.role;
     const Item items[] = {
         {"dashboard", "/admin/", "Dashboard", true},
+        {"streams", "/admin/streams", "Streams", Can(role, Permission::kStreamsView)},
+        {"tracks", "/admin/tracks", "Tracks", Can(role, Permission::kStreamsView)},
         {"users", "/admin/users", "Users", Can(role, Permission::kUsersView)},
         {"audit", "/admin/audit", "Audit log", Can(role, Permission::kAuditView)},
     };
@@ -297,6 +299,12 @@ AdminPage::AdminPage(const LayoutInfo& layout, const std::string& body_template)
     f->SetValue("KIND", kind);
     f->SetValue("ROLE", kind == "error" ? "alert" : "status");
     f->SetValue("TEXT", text);
+  }
+  for (const std::string& src : layout.scripts) {
+    root_->AddSectionDictionary("SCRIPT")->SetValue("SRC", src);
+  }
+  for (const std::string& href : layout.styles) {
+    root_->AddSectionDictionary("STYLE")->SetValue("HREF", href);
   }
   body_ = root_->AddIncludeDictionary("BODY");
   body_->SetFilename(body_template);
@@ -793,7 +801,13 @@ void FillError(TemplateDictionary* d, int status, const std::string& message,
   std::string href = "/admin/";
   std::string label = "Back to the dashboard";
   const Role role = viewer.user.role;
-  if (path.rfind("/admin/users", 0) == 0 && Can(role, Permission::kUsersView)) {
+  if (path.rfind("/admin/streams", 0) == 0 && Can(role, Permission::kStreamsView)) {
+    href = "/admin/streams";
+    label = "Back to streams";
+  } else if (path.rfind("/admin/tracks", 0) == 0 && Can(role, Permission::kStreamsView)) {
+    href = "/admin/tracks";
+    label = "Back to tracks";
+  } else if (path.rfind("/admin/users", 0) == 0 && Can(role, Permission::kUsersView)) {
     href = "/admin/users";
     label = "Back to users";
   } else if (path.rfind("/admin/audit", 0) == 0 && Can(role, Permission::kAuditView)) {

@@ -60,9 +60,15 @@ bool DateToIso(const std::string& date, int add_days, std::string* out);
 
 struct LayoutInfo {
   std::string title;
-  std::string active;                 // nav item: "dashboard", "users", "audit", "profile", ""
+  // nav item: "dashboard", "streams", "tracks", "users", "audit", "profile", ""
+  std::string active;
   const Principal* viewer = nullptr;  // nullptr: anonymous (no navigation)
   std::string flash;                  // "kind:text" (see MakeFlash), "" for none
+  // Extra files for this page, as site paths: "/static/js/queue.js", "/static/css/x.css".
+  // Scripts load with `defer` after the vendored libraries they may use; every page works
+  // without them (progressive enhancement), and CSP allows only same-origin files.
+  std::vector<std::string> scripts;
+  std::vector<std::string> styles;
 };
 
 // One page: templates/layout.tpl around one body template. The viewer's CSRF token is a

@@ -43,6 +43,8 @@ void RegisterRoutes(Router& router) {
   RegisterAuditApi(router);
   RegisterTracksApi(router);
   RegisterStreamsApi(router);
+  RegisterHistoryApi(router);
+  RegisterPublicRoutes(router);
   RegisterAdminRoutes(router);
 }
 

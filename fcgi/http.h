@@ -3,6 +3,7 @@
 // Control-plane code throws HttpError; the server catches it once and renders one JSON error
 // envelope {"error":{"code","message"}} (or an HTML page under /admin) with the right status.
 
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -33,10 +34,19 @@ struct Request {
   const std::string* QueryParam(const std::string& name) const;
 };
 
+// Writes part of a streamed body; false once the client is gone (stop producing then).
+using BodyWriter = std::function<bool(const char* data, size_t size)>;
+
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set instead of `body` for an answer produced as it is written (an export of a million
+  // rows): the server sends the status and headers without Content-Length, then calls it on
+  // the worker thread while the request's context (its PostgreSQL and Redis connections) is
+  // still alive. It must not throw HttpError for the client: the status is already sent; an
+  // exception aborts the response (the client sees a truncated body) and is logged.
+  std::function<void(const BodyWriter& write)> stream;
 
   void SetHeader(const std::string& name, const std::string& value);
   static Response Json(int status, const Json::Value& body);

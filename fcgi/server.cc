@@ -194,6 +194,15 @@ Response ErrorResponse(const std::string& path, int status, const std::string& c
   return Response::Json(status, ErrorEnvelope(code, message));
 }
 
+static void WriteHead(FCGX_Stream* out, const Response& resp, const std::string* body) {
+  std::string head = "Status: " + std::to_string(resp.status) + " " + StatusText(resp.status) +
+                     "\r\n";
+  for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+  if (body != nullptr) head += "Content-Length: " + std::to_string(body->size()) + "\r\n";
+  head += "\r\n";
+  FCGX_PutStr(head.data(), static_cast<int>(head.size()), out);
+}
+
 Response Dispatch(const Router& router, RequestContext& ctx) {
   Request& req = ctx.req;
   try {
@@ -324,6 +333,7 @@ void Server::WorkerLoop(int index) {
     req.path = Param(params, "DOCUMENT_URI");
     req.route = "unmatched";
     Response resp;
+    bool streamed = false;
     try {
       req = BuildRequest(params);
       req.route = "unmatched";
@@ -343,16 +353,36 @@ void Server::WorkerLoop(int index) {
           resp.headers.push_back(h);
         }
       }
+      if (resp.stream) {
+        // Streamed while ctx (and this thread's connections) are alive; see Response::stream.
+        WriteHead(fr.out, resp, nullptr);
+        if (req.method != "HEAD") {
+          const BodyWriter write = [&fr](const char* data, size_t size) {
+            while (size > 0) {
+              const int n = static_cast<int>(std::min<size_t>(size, 1 << 20));
+              if (FCGX_PutStr(data, n, fr.out) != n) return false;
+              data += n;
+              size -= static_cast<size_t>(n);
+            }
+            return true;
+          };
+          try {
+            resp.stream(write);
+          } catch (const std::exception& e) {
+            LOG_ERROR << req.method << " " << req.raw_uri
+                      << ": streamed response aborted: " << e.what();
+          }
+        }
+        streamed = true;
+      }
     } catch (const HttpError& e) {
       resp = ErrorResponse(req.path, e.status(), e.code(), e.what());
     }
-    std::string head = "Status: " + std::to_string(resp.status) + " " + StatusText(resp.status) +
-                       "\r\n";
-    for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
-    head += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n\r\n";
-    FCGX_PutStr(head.data(), static_cast<int>(head.size()), fr.out);
-    if (req.method != "HEAD" && !resp.body.empty()) {
-      FCGX_PutStr(resp.body.data(), static_cast<int>(resp.body.size()), fr.out);
+    if (!streamed) {
+      WriteHead(fr.out, resp, &resp.body);
+      if (req.method != "HEAD" && !resp.body.empty()) {
+        FCGX_PutStr(resp.body.data(), static_cast<int>(resp.body.size()), fr.out);
+      }
     }
     FCGX_Finish_r(&fr);
     double secs = std::chrono::duration<double>(env_.clock.Now() - start).count();

@@ -9,7 +9,9 @@
 <title>{{TITLE}} · Sattva admin</title>
 <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/admin.css">
-</head>
+{{#STYLE}}<link rel="stylesheet" href="{{HREF}}">
+{{/STYLE}}{{#SCRIPT}}<script src="{{SRC}}" defer></script>
+{{/SCRIPT}}</head>
 <body class="{{#ANON}}anon{{/ANON}}{{#NAV}}signed-in{{/NAV}}">
 <a class="skip-link" href="#main">Skip to content</a>
 <header class="topbar">
