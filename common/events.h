@@ -1,7 +1,7 @@
 #pragma once
-// The event stream sattva:events (DESIGN.md, "Events"). Whoever makes a change writes one entry:
-// fields type, stream_id (absent when none), ts (ISO-8601 UTC ms) and data (a JSON object as a
-// string). The entry id is the event id.
+// The event stream sattva:events (docs/architecture.md, "Events"). Whoever makes a change
+// writes one entry: fields type, stream_id (absent when none), ts (ISO-8601 UTC ms) and data
+// (a JSON object as a string). The entry id is the event id.
 
 #include <cstdint>
 #include <optional>

@@ -2,8 +2,8 @@
 // One WebSocket client's state, without lws: its subscription, its bounded outbound queue and
 // its resume. Lives on the service thread; not thread-safe.
 //
-// Ordering rules (DESIGN.md, "Events"): every event reaches the client once, in id order, after
-// the hello. Ids are Redis Stream ids, so they only grow. The session remembers which ids the
+// Ordering rules (docs/architecture.md, "Events"): every event reaches the client once, in id
+// order, after the hello. Ids are Redis Stream ids, so they only grow. The session remembers which ids the
 // client has seen. A live event at or below the newest one it has seen is a duplicate. This
 // happens when the resume read from Redis already held it.
 //

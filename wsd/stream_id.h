@@ -1,6 +1,6 @@
 #pragma once
 // Redis Stream entry ids ("<ms>-<seq>"), parsed so that they can be compared. The event id of
-// every Sattva event is one of these (DESIGN.md, "Events").
+// every Sattva event is one of these (docs/architecture.md, "Events").
 
 #include <cstdint>
 #include <optional>
