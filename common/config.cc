@@ -66,6 +66,8 @@ const std::vector<ConfigKey> kKeys = {
      "How far a live listener may fall behind before it is dropped, ms", 500, 120000},
     {"live_max_listeners", ConfigType::kInt, "2000", "Most live-mount listeners one streamer serves",
      1, 1000000},
+    {"listener_samples_retention_days", ConfigType::kInt, "30",
+     "Days the per-minute listener samples (the charts) are kept", 1, 3650},
     {"media_dir", ConfigType::kString, "var/media", "Directory that holds audio files"},
     {"upload_max_bytes", ConfigType::kInt, "209715200",
      "Largest audio file POST /api/v1/tracks accepts as an upload", 1, kMaxInt},

@@ -15,7 +15,11 @@
 //   sattva:queue:seq              the counter item ids come from (unique across streams)
 //   sattva:track:{tid}:queued     HASH stream id -> how many of that stream's queue items hold
 //                                 the track (kept by the queue scripts and the streamer's pop;
-//                                 a field is removed at 0, so HLEN is "queued in N streams")
+//                                 a field is removed at 0, so HLEN is "queued in N streams").
+//                                 Add, remove, clear, pop and purge keep it; move and shuffle
+//                                 change nothing. The scripts name these keys themselves (the
+//                                 track ids are inside the items), so they assume one Redis,
+//                                 not a cluster: a clustered deployment must move the index.
 
 #include <cstdint>
 #include <string>
@@ -62,6 +66,21 @@ local function stale()
     return 'STALE ' .. cur_version()
   end
   return nil
+end
+-- The track -> streams index (TrackQueuedKey): `delta` items of this stream now hold the
+-- track of `item` (JSON) more (or fewer); the field goes at 0.
+local function track_of(item)
+  local ok, obj = pcall(cjson.decode, item)
+  if ok and type(obj) == 'table' and type(obj.track) == 'table' and
+     type(obj.track.id) == 'number' then
+    return string.format('%d', obj.track.id)
+  end
+  return nil
+end
+local function index_track(tid, delta)
+  if not tid then return end
+  local key = 'sattva:track:{' .. tid .. '}:queued'
+  if redis.call('HINCRBY', key, ARGV[1], delta) <= 0 then redis.call('HDEL', key, ARGV[1]) end
 end
 local function with_position(json, pos)
   return '{"position":' .. pos .. ',' .. string.sub(json, 2)

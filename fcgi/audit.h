@@ -2,6 +2,7 @@
 // The audit log: one row per mutating action, in the same transaction as the change.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,13 @@ class AuditLog {
   // Rows newest first, and the total count. Throws HttpError 422 for an unparseable time.
   static std::vector<AuditRow> List(pqxx::transaction_base& tx, const AuditQuery& q,
                                     int64_t* total);
+  // Every row List would show for `q` (same filters, newest first; paging ignored), read
+  // through a server-side cursor (exports). `fn` returning false stops. Throws HttpError 422
+  // for an unparseable time.
+  static void ForEach(pqxx::transaction_base& tx, const AuditQuery& q,
+                      const std::function<bool(const AuditRow&)>& fn);
+  // Throws HttpError 422 when q.since or q.until is not an ISO-8601 date or time.
+  static void CheckTimes(const AuditQuery& q);
 };
 
 }  // namespace sattva::fcgi

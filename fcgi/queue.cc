@@ -32,6 +32,7 @@ for i = 1, n do
   local id = tostring(redis.call('INCR', KEYS[5]))
   local item = '{"id":"' .. id .. '",' .. string.sub(ARGV[6 + i], 2)
   redis.call('HSET', KEYS[2], id, item)
+  index_track(track_of(ARGV[6 + i]), 1)
   if pivot then redis.call('LINSERT', KEYS[1], 'BEFORE', pivot, id)
   else redis.call('RPUSH', KEYS[1], id) end
   out[i + 2] = id
@@ -58,6 +59,7 @@ if ARGV[6] ~= '' then
 end
 redis.call('LREM', KEYS[1], 1, ARGV[5])
 redis.call('HDEL', KEYS[2], ARGV[5])
+index_track(track_of(item), -1)
 return bump_and_emit('remove', ',"item_id":"' .. ARGV[5] .. '"')
 )lua";
 
@@ -100,11 +102,33 @@ end
 return bump_and_emit('shuffle', '')
 )lua";
 
+// Counts the items per track first, so the index gets one HINCRBY per track.
 constexpr const char* kClear = R"lua(
 local err = stale()
 if err then return redis.error_reply(err) end
+local counts = {}
+for _, item in ipairs(redis.call('HVALS', KEYS[2])) do
+  local t = track_of(item)
+  if t then counts[t] = (counts[t] or 0) + 1 end
+end
+for t, n in pairs(counts) do index_track(t, -n) end
 redis.call('DEL', KEYS[1], KEYS[2])
 return bump_and_emit('clear', '')
+)lua";
+
+// A deleted stream: its fields leave the track index, then every key goes. KEYS: 1 ids,
+// 2 items, 3 meta, 4 now playing. ARGV: 1 stream id.
+constexpr const char* kPurge = R"lua(
+local seen = {}
+for _, item in ipairs(redis.call('HVALS', KEYS[2])) do
+  local t = track_of(item)
+  if t and not seen[t] then
+    seen[t] = true
+    redis.call('HDEL', 'sattva:track:{' .. t .. '}:queued', ARGV[1])
+  end
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+return 1
 )lua";
 
 // KEYS: 1 ids, 2 items, 3 meta, 4 now playing. One consistent read.
@@ -297,8 +321,13 @@ QueueChange QueueStore::Clear(int64_t sid, std::optional<int64_t> if_version, co
 }
 
 void QueueStore::Purge(int64_t sid) {
-  redis_.Checked({"DEL", QueueIdsKey(sid), QueueItemsKey(sid), QueueMetaKey(sid),
-                  NowPlayingKey(sid)});
+  static common::RedisScript purge(std::string(kQueueLuaPrelude) + kPurge);
+  common::RedisReplyPtr r = purge.Run(
+      redis_, {QueueIdsKey(sid), QueueItemsKey(sid), QueueMetaKey(sid), NowPlayingKey(sid)},
+      {std::to_string(sid)});
+  if (r->type == REDIS_REPLY_ERROR) {
+    throw common::RedisError("redis: queue purge failed: " + std::string(r->str, r->len));
+  }
 }
 
 }  // namespace sattva::fcgi

@@ -76,7 +76,7 @@ class QueueStore {
   QueueChange Shuffle(int64_t stream_id, std::optional<int64_t> if_version, uint32_t seed,
                   const std::string& ts);
   QueueChange Clear(int64_t stream_id, std::optional<int64_t> if_version, const std::string& ts);
-  // Drops every key of a deleted stream.
+  // Drops every key of a deleted stream, and its fields of the track index.
   void Purge(int64_t stream_id);
 
  private:

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstdlib>
@@ -13,7 +14,9 @@
 #include "common/json.h"
 #include "common/pg.h"
 #include "common/media_probe.h"
+#include "common/stream_keys.h"
 #include "fcgi/http.h"
+#include "fcgi/pg_cursor.h"
 
 namespace sattva::fcgi {
 namespace {
@@ -62,6 +65,55 @@ const char* SortExpression(const std::string& key) {
   if (key == "duration_ms") return "duration_ms";
   if (key == "created_at") return "created_at";
   return nullptr;
+}
+
+// The WHERE of a list, its count and its export. `bind` turns a value into SQL: a "$n"
+// placeholder (prepared statements) or a quoted literal (cursors). `shape` names the filters in
+// use, for prepared statement names.
+std::string TrackWhere(const TrackQuery& q, const std::function<std::string(const std::string&)>& bind,
+                       std::string* shape) {
+  std::string where = " WHERE deleted_at IS NULL";
+  *shape = "";
+  if (!q.q.empty()) {
+    const std::string pattern = bind(common::LikeContains(q.q));
+    where += " AND (title ILIKE " + pattern + " OR artist ILIKE " + pattern + ")";
+    *shape += "q";
+  }
+  if (!q.codec.empty()) {
+    where += " AND codec = " + bind(q.codec);
+    *shape += "c";
+  }
+  if (!q.source_kind.empty()) {
+    where += " AND source_kind = " + bind(q.source_kind);
+    *shape += "s";
+  }
+  return where;
+}
+
+// ORDER BY of a list; `prefix` qualifies the columns ("t.").
+std::string TrackOrder(const TrackQuery& q, const std::string& prefix) {
+  const char* expr = SortExpression(q.sort);
+  if (expr == nullptr) throw std::invalid_argument("unknown sort key: " + q.sort);
+  const std::string dir = q.descending ? " DESC" : " ASC";
+  std::string e = expr;
+  if (!prefix.empty()) {
+    e = q.sort == "title"    ? "lower(" + prefix + "title)"
+        : q.sort == "artist" ? "lower(" + prefix + "artist)"
+                             : prefix + e;
+  }
+  std::string order = e + dir + (q.sort == "duration_ms" ? " NULLS LAST" : "");
+  if (q.sort != "id") order += ", " + prefix + "id" + dir;
+  return order;
+}
+
+// The columns of a list row with its adder, over a subquery `t` of Columns() and `users u`.
+const char* kWithAdder = "t.*, coalesce(u.email, '') AS by_email, coalesce(u.display_name, '') AS by_name";
+
+Track FromRowWithAdder(const pqxx::row& r) {
+  Track t = FromRow(r);
+  t.added_by_email = r["by_email"].as<std::string>();
+  t.added_by_name = r["by_name"].as<std::string>();
+  return t;
 }
 
 std::string ParentDir(const std::string& path) {
@@ -152,6 +204,11 @@ std::string TrimSpaces(const std::string& s) {
 
 }  // namespace
 
+std::optional<int64_t> Track::bitrate() const {
+  if (!size_bytes || !duration_ms || *size_bytes <= 0 || *duration_ms <= 0) return std::nullopt;
+  return *size_bytes * 8000 / *duration_ms;
+}
+
 Json::Value Track::ToJson(const std::string& media_root) const {
   Json::Value v(Json::objectValue);
   v["id"] = common::JsonInt(id);
@@ -218,28 +275,134 @@ std::optional<Track> TrackStore::FindLiveBySource(pqxx::transaction_base& tx,
 }
 
 TrackPage TrackStore::List(pqxx::transaction_base& tx, const TrackQuery& q) {
-  const char* expr = SortExpression(q.sort);
-  if (expr == nullptr) throw std::invalid_argument("unknown sort key: " + q.sort);
-  const std::string dir = q.descending ? " DESC" : " ASC";
-  std::string order = std::string(expr) + dir + (q.sort == "duration_ms" ? " NULLS LAST" : "");
-  if (q.sort != "id") order += ", id" + dir;
-  const std::string where =
-      " WHERE deleted_at IS NULL AND ($1 = '' OR title ILIKE $1 OR artist ILIKE $1)";
-  const std::string pattern = q.q.empty() ? std::string() : common::LikeContains(q.q);
+  const std::string order = TrackOrder(q, "");
+  std::vector<std::string> params;
+  std::string shape;
+  const std::string where = TrackWhere(
+      q,
+      [&](const std::string& v) {
+        params.push_back(v);
+        return "$" + std::to_string(params.size());
+      },
+      &shape);
+  const std::vector<std::string> filter_params = params;
   const int per_page = q.per_page < 1 ? 1 : (q.per_page > 100 ? 100 : q.per_page);
   const int64_t offset = static_cast<int64_t>(q.page < 1 ? 0 : q.page - 1) * per_page;
-  pqxx::result r =
-      tx.exec_params("SELECT " + Columns() + ", count(*) OVER () AS total FROM tracks" + where +
-                         " ORDER BY " + order + " LIMIT $2 OFFSET $3",
-                     pattern, per_page, offset);
+  const std::string n_limit = "$" + std::to_string(params.size() + 1);
+  const std::string n_offset = "$" + std::to_string(params.size() + 2);
+  params.push_back(std::to_string(per_page));
+  params.push_back(std::to_string(offset));
+  pqxx::result r = tx.exec_params("SELECT " + Columns() + ", count(*) OVER () AS total FROM tracks" +
+                                      where + " ORDER BY " + order + " LIMIT " + n_limit +
+                                      " OFFSET " + n_offset,
+                                  pqxx::prepare::make_dynamic_params(params));
   TrackPage page;
   for (const auto& row : r) page.items.push_back(FromRow(row));
   if (!r.empty()) {
     page.total = r[0]["total"].as<int64_t>();
   } else {
-    page.total = tx.exec_params1("SELECT count(*) FROM tracks" + where, pattern)[0].as<int64_t>();
+    page.total = tx.exec_params1("SELECT count(*) FROM tracks" + where,
+                                 pqxx::prepare::make_dynamic_params(filter_params))[0]
+                     .as<int64_t>();
   }
   return page;
+}
+
+TrackPage TrackStore::ListFast(pqxx::transaction_base& tx, const TrackQuery& q) {
+  const std::string inner_order = TrackOrder(q, "");
+  const std::string outer_order = TrackOrder(q, "t.");
+  const int per_page = q.per_page < 1 ? 1 : (q.per_page > 100 ? 100 : q.per_page);
+  const int64_t offset = static_cast<int64_t>(q.page < 1 ? 0 : q.page - 1) * per_page;
+  std::vector<std::string> params;
+  std::string shape;
+  const std::string where = TrackWhere(
+      q,
+      [&](const std::string& v) {
+        params.push_back(v);
+        return "$" + std::to_string(params.size());
+      },
+      &shape);
+  const std::vector<std::string> filter_params = params;
+  const std::string n_limit = "$" + std::to_string(params.size() + 1);
+  const std::string n_offset = "$" + std::to_string(params.size() + 2);
+  params.push_back(std::to_string(per_page));
+  params.push_back(std::to_string(offset));
+  // Take the page first; only its rows look up their adder.
+  const std::string name =
+      "tracks_page_" + q.sort + (q.descending ? "_desc_" : "_asc_") + (shape.empty() ? "all" : shape);
+  tx.conn().prepare(name, std::string("SELECT ") + kWithAdder + " FROM (SELECT " + Columns() +
+                              " FROM tracks" + where + " ORDER BY " + inner_order + " LIMIT " +
+                              n_limit + " OFFSET " + n_offset +
+                              ") t LEFT JOIN users u ON u.id = t.created_by ORDER BY " +
+                              outer_order);
+  pqxx::result r = tx.exec_prepared(name, pqxx::prepare::make_dynamic_params(params));
+  TrackPage page;
+  for (const auto& row : r) page.items.push_back(FromRowWithAdder(row));
+
+  if (shape.empty()) {
+    // The live-source index holds one entry per live track: its reltuples (kept by ANALYZE and
+    // autovacuum) estimates the catalog without reading it.
+    tx.conn().prepare("tracks_live_estimate",
+                      "SELECT coalesce((SELECT reltuples::bigint FROM pg_class "
+                      "WHERE oid = 'tracks_source_key'::regclass), -1)");
+    const int64_t estimate = tx.exec_prepared1("tracks_live_estimate")[0].as<int64_t>();
+    if (estimate >= kEstimateFrom) {
+      page.total = std::max<int64_t>(estimate, offset + static_cast<int64_t>(r.size()));
+      page.total_kind = TrackPage::Total::kEstimate;
+      return page;
+    }
+    // A small catalog, or statistics not gathered yet (a bulk load before autovacuum's ANALYZE):
+    // counted, but never further than kEstimateFrom.
+  }
+  const int64_t cap =
+      std::max<int64_t>(shape.empty() ? kEstimateFrom : kCountCap, offset + per_page) + 1;
+  std::vector<std::string> count_params = filter_params;
+  count_params.push_back(std::to_string(cap));
+  const std::string count_name = "tracks_count_" + shape;
+  tx.conn().prepare(count_name, "SELECT count(*) FROM (SELECT 1 FROM tracks" + where + " LIMIT $" +
+                                    std::to_string(count_params.size()) + ") s");
+  const int64_t n =
+      tx.exec_prepared1(count_name, pqxx::prepare::make_dynamic_params(count_params))[0]
+          .as<int64_t>();
+  if (n >= cap) {
+    page.total = cap - 1;
+    page.total_kind = TrackPage::Total::kAtLeast;
+  } else {
+    page.total = n;
+  }
+  return page;
+}
+
+size_t TrackStore::ForEach(pqxx::transaction_base& tx, const TrackQuery& q,
+                           const std::function<bool(const Track&)>& fn) {
+  std::string shape;
+  const std::string where =
+      TrackWhere(q, [&](const std::string& v) { return tx.quote(v); }, &shape);
+  const std::string sql = std::string("SELECT ") + kWithAdder + " FROM (SELECT " + Columns() +
+                          " FROM tracks" + where +
+                          ") t LEFT JOIN users u ON u.id = t.created_by ORDER BY " +
+                          TrackOrder(q, "t.");
+  return ForEachRow(tx, sql, [&](const pqxx::row& row) { return fn(FromRowWithAdder(row)); });
+}
+
+int64_t TrackStore::PlayCount(pqxx::transaction_base& tx, int64_t id) {
+  return tx.exec_params1("SELECT count(*) FROM play_history WHERE track_id = $1", id)[0]
+      .as<int64_t>();
+}
+
+std::map<int64_t, std::string> TrackStore::StreamTitles(pqxx::transaction_base& tx,
+                                                        const std::vector<int64_t>& ids) {
+  std::map<int64_t, std::string> out;
+  if (ids.empty()) return out;
+  std::string array = "{";
+  for (size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + std::to_string(ids[i]);
+  array += "}";
+  for (const auto& row : tx.exec_params(
+           "SELECT id, title FROM streams WHERE id = ANY($1::bigint[]) AND deleted_at IS NULL",
+           array)) {
+    out.emplace(row[0].as<int64_t>(), row[1].as<std::string>());
+  }
+  return out;
 }
 
 Track TrackStore::Create(pqxx::transaction_base& tx, const NewTrack& t) {
@@ -283,6 +446,43 @@ std::vector<std::pair<int64_t, std::string>> TrackStore::PlaceholderStreams(
       id);
   std::vector<std::pair<int64_t, std::string>> out;
   for (const auto& row : r) out.emplace_back(row[0].as<int64_t>(), row[1].as<std::string>());
+  return out;
+}
+
+// --- where tracks are queued ---------------------------------------------------------------
+
+std::map<int64_t, int64_t> QueuedStreamCounts(common::Redis& redis,
+                                              const std::vector<int64_t>& ids) {
+  std::map<int64_t, int64_t> out;
+  if (ids.empty()) return out;
+  static const char* kScript =
+      "local r = {} for i, k in ipairs(KEYS) do r[i] = redis.call('HLEN', k) end return r";
+  std::vector<std::string> args = {"EVAL", kScript, std::to_string(ids.size())};
+  for (int64_t id : ids) args.push_back(common::TrackQueuedKey(id));
+  common::RedisReplyPtr r = redis.Checked(args);
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != ids.size()) {
+    throw common::RedisError("unexpected reply to the queued-streams script");
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const redisReply* e = r->element[i];
+    out[ids[i]] = e->type == REDIS_REPLY_INTEGER ? e->integer : 0;
+  }
+  return out;
+}
+
+std::map<int64_t, int64_t> QueuedStreams(common::Redis& redis, int64_t track_id) {
+  std::map<int64_t, int64_t> out;
+  common::RedisReplyPtr r = redis.Checked({"HGETALL", common::TrackQueuedKey(track_id)});
+  if (r->type != REDIS_REPLY_ARRAY) return out;
+  for (size_t i = 0; i + 1 < r->elements; i += 2) {
+    const std::string sid = common::ReplyString(r->element[i]);
+    const std::string n = common::ReplyString(r->element[i + 1]);
+    char* end = nullptr;
+    const long long id = std::strtoll(sid.c_str(), &end, 10);
+    if (sid.empty() || *end != '\0' || id <= 0) continue;
+    const long long count = std::strtoll(n.c_str(), nullptr, 10);
+    if (count > 0) out[id] = count;
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@
 // registered again as a new track.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@
 
 #include <json/json.h>
 #include <pqxx/pqxx>
+
+#include "common/redis.h"
 
 namespace sattva::fcgi {
 
@@ -34,6 +37,13 @@ struct Track {
   std::optional<int64_t> created_by;
   std::string created_at;  // ISO-8601 UTC
   std::string deleted_at;  // "" while live
+  // Who added it (the users row of created_by): filled only by ListFast and ForEach; "" when
+  // unknown or not read.
+  std::string added_by_email;
+  std::string added_by_name;
+
+  // Bits per second: size_bytes * 8000 / duration_ms, when both are known and non-zero.
+  std::optional<int64_t> bitrate() const;
 
   // {id, source_kind, source, title, artist, duration_ms, codec, sample_rate, channels,
   //  size_bytes, created_by, created_at}. `source` is shown relative to `media_root` for files
@@ -57,6 +67,8 @@ struct NewTrack {
 
 struct TrackQuery {
   std::string q;            // substring of title or artist, case-insensitive; % and _ literal
+  std::string codec;        // exact codec name ("mp3"); "" for any
+  std::string source_kind;  // "file" | "url" | "upload"; "" for any
   std::string sort = "id";  // id | title | artist | duration_ms | created_at
   bool descending = false;
   int page = 1;       // 1-based
@@ -66,6 +78,11 @@ struct TrackQuery {
 struct TrackPage {
   std::vector<Track> items;
   int64_t total = 0;
+  // How ListFast found `total`: counted; the planner's estimate of live rows (an unfiltered
+  // catalog of kEstimateFrom tracks or more); or a lower bound ("more than total", when a
+  // filtered count reached its cap).
+  enum class Total { kExact, kEstimate, kAtLeast };
+  Total total_kind = Total::kExact;
 };
 
 // Row locks for FindLive. kShare: for callers that make something depend on the track staying
@@ -89,8 +106,27 @@ class TrackStore {
   // The live track with this exact source.
   static std::optional<Track> FindLiveBySource(pqxx::transaction_base& tx,
                                                const std::string& source);
-  // Live tracks only. Throws std::invalid_argument for a sort key outside SortKeys().
+  // Live tracks only, with an exact total. Throws std::invalid_argument for a sort key outside
+  // SortKeys().
   static TrackPage List(pqxx::transaction_base& tx, const TrackQuery& q);
+  // The same page for the admin list, with added_by_* filled, without counting a large catalog:
+  // unfiltered, the total is the planner's estimate once it is kEstimateFrom or more, else a
+  // count up to max(kEstimateFrom, the end of this page) + 1 (statistics may lag a bulk load);
+  // filtered, matches are counted up to max(kCountCap, the end of this page) + 1. A count that
+  // reaches its limit gives Total::kAtLeast.
+  // Prepared statements, one per sort, direction and set of filters.
+  static TrackPage ListFast(pqxx::transaction_base& tx, const TrackQuery& q);
+  static constexpr int64_t kEstimateFrom = 10000;
+  static constexpr int64_t kCountCap = 1000;
+  // Every live track matching q's filters, in q's sort order (paging ignored), with added_by_*
+  // filled, read through a server-side cursor (constant memory). `fn` returning false stops.
+  static size_t ForEach(pqxx::transaction_base& tx, const TrackQuery& q,
+                        const std::function<bool(const Track&)>& fn);
+  // How many play_history rows name the track.
+  static int64_t PlayCount(pqxx::transaction_base& tx, int64_t id);
+  // Titles of the live streams among `ids`, by id. One query.
+  static std::map<int64_t, std::string> StreamTitles(pqxx::transaction_base& tx,
+                                                     const std::vector<int64_t>& ids);
   // Inserts and returns the track. Throws HttpError 409 ("conflict", naming the existing
   // track's id) when a live track already has this source.
   static Track Create(pqxx::transaction_base& tx, const NewTrack& t);
@@ -105,6 +141,14 @@ class TrackStore {
   static std::vector<std::pair<int64_t, std::string>> PlaceholderStreams(pqxx::transaction_base& tx,
                                                                          int64_t id);
 };
+
+// --- where tracks are queued (Redis, common::TrackQueuedKey) -----------------------------
+
+// For each of `ids`, in how many streams' queues it is (HLEN of its queued hash). One round
+// trip (a read-only script over the keys). Throws common::RedisError.
+std::map<int64_t, int64_t> QueuedStreamCounts(common::Redis& redis, const std::vector<int64_t>& ids);
+// Stream id -> how many of that stream's queue items hold the track (HGETALL), by stream id.
+std::map<int64_t, int64_t> QueuedStreams(common::Redis& redis, int64_t track_id);
 
 // --- media paths ------------------------------------------------------------------------------
 

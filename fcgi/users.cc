@@ -5,6 +5,7 @@
 #include "common/json.h"
 #include "common/pg.h"
 #include "fcgi/http.h"
+#include "fcgi/pg_cursor.h"
 
 namespace sattva::fcgi {
 namespace {
@@ -133,7 +134,10 @@ std::optional<User> UserStore::FindByEmail(pqxx::transaction_base& tx, const std
   return FromRow(r[0]);
 }
 
-UserPage UserStore::List(pqxx::transaction_base& tx, const UserQuery& q) {
+namespace {
+
+// The list's ORDER BY for q.sort (whitelisted).
+std::string UserOrder(const UserQuery& q) {
   static const char* kSorts[] = {"id",     "email",      "display_name", "role",
                                  "status", "created_at", "last_login_at"};
   bool ok = false;
@@ -142,10 +146,41 @@ UserPage UserStore::List(pqxx::transaction_base& tx, const UserQuery& q) {
   const std::string dir = q.descending ? " DESC" : " ASC";
   std::string order = q.sort + dir + (q.sort == "last_login_at" ? " NULLS LAST" : "");
   if (q.sort != "id") order += ", id" + dir;
-  const std::string where =
-      " WHERE ($1 = '' OR email ILIKE $1 OR display_name ILIKE $1)"
-      " AND ($2 = '' OR role = $2)"
-      " AND (CASE WHEN $3 = '' THEN status IN ('active', 'blocked') ELSE status = $3 END)";
+  return order;
+}
+
+// The list's WHERE over the pattern, role and status given as SQL (placeholders or literals).
+std::string UserWhere(const std::string& pattern, const std::string& role,
+                      const std::string& status) {
+  return " WHERE (" + pattern + " = '' OR email ILIKE " + pattern + " OR display_name ILIKE " +
+         pattern + ") AND (" + role + " = '' OR role = " + role + ") AND (CASE WHEN " + status +
+         " = '' THEN status IN ('active', 'blocked') ELSE status = " + status + " END)";
+}
+
+}  // namespace
+
+void UserStore::ForEach(pqxx::transaction_base& tx, const UserQuery& q,
+                        const std::function<bool(const User&)>& fn) {
+  const std::string order = UserOrder(q);
+  const std::string pattern = q.q.empty() ? std::string() : common::LikeContains(q.q);
+  const std::string role = q.role ? RoleName(*q.role) : "";
+  const std::string status = q.status ? UserStatusName(*q.status) : "";
+  // Same columns as Columns() but the hash, which never leaves the server.
+  const std::string cols =
+      "id, email, display_name, telegram_id, role, status, NULL::text AS password_hash, " +
+      common::SqlIsoUtc("created_at", "created_at") + ", " +
+      common::SqlIsoUtc("updated_at", "updated_at") + ", " +
+      common::SqlIsoUtc("last_login_at", "last_login_at", true);
+  ForEachRow(tx,
+             "SELECT " + cols + " FROM (SELECT * FROM users" +
+                 UserWhere(tx.quote(pattern), tx.quote(role), tx.quote(status)) +
+                 " OFFSET 0) users ORDER BY " + order,
+             [&](const pqxx::row& r) { return fn(FromRow(r)); });
+}
+
+UserPage UserStore::List(pqxx::transaction_base& tx, const UserQuery& q) {
+  const std::string order = UserOrder(q);
+  const std::string where = UserWhere("$1", "$2", "$3");
   const std::string pattern = q.q.empty() ? std::string() : common::LikeContains(q.q);
   const std::string role = q.role ? RoleName(*q.role) : "";
   const std::string status = q.status ? UserStatusName(*q.status) : "";

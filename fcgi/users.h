@@ -4,6 +4,7 @@
 // together.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,6 +81,11 @@ class UserStore {
   static std::optional<User> LockById(pqxx::transaction_base& tx, int64_t id);
   // Throws std::invalid_argument for a sort key outside the whitelist.
   static UserPage List(pqxx::transaction_base& tx, const UserQuery& q);
+  // Every user List would show for `q` (same filters and order; page and per_page ignored),
+  // read through a server-side cursor (exports). Password hashes are not read. `fn` returning
+  // false stops. Throws std::invalid_argument for a sort key outside the whitelist.
+  static void ForEach(pqxx::transaction_base& tx, const UserQuery& q,
+                      const std::function<bool(const User&)>& fn);
   // Inserts and returns the new user. Throws HttpError 409 (code "conflict") when the email or
   // telegram_id is taken.
   static User Create(pqxx::transaction_base& tx, const std::string& email,

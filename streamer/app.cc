@@ -21,6 +21,7 @@
 #include "common/redis.h"
 #include "streamer/heartbeat.h"
 #include "streamer/http_server.h"
+#include "streamer/listener_samples.h"
 #include "streamer/live_mount.h"
 #include "streamer/metrics.h"
 #include "streamer/player.h"
@@ -113,6 +114,11 @@ int RunMain(int argc, char** argv) {
     // PostgreSQL: one connection for records (a writer thread) and one for lookups.
     Records records(common::Pg::FromConfig(config, kProgram));
     Catalog catalog(common::Pg::FromConfig(config, kProgram));
+    // Per-minute listener samples: their own writer thread and connection.
+    ListenerSampleWriterOptions sample_options;
+    sample_options.retention_days = config.GetInt("listener_samples_retention_days");
+    ListenerSampleWriter listener_samples(common::Pg::FromConfig(config, kProgram),
+                                          redis_options, clock, sample_options);
 
     // HTTP: live mounts, /metrics, /healthz.
     MountRegistry mounts;
@@ -148,7 +154,7 @@ int RunMain(int argc, char** argv) {
     SupervisorOptions supervisor_options;
     supervisor_options.reconcile_ms = config.GetInt("streamer_reconcile_ms");
     supervisor_options.max_streams = config.GetInt("streamer_max_streams");
-    PlayerDeps deps{redis_options, clock, records, catalog, mounts, metrics};
+    PlayerDeps deps{redis_options, clock, records, catalog, mounts, metrics, &listener_samples};
     Supervisor supervisor(deps, player_options, supervisor_options);
     ControlListener control(redis_options, supervisor);
     control.Start();

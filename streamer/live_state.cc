@@ -34,12 +34,14 @@ return 1
 )lua";
 
 // The queue prelude's KEYS 1..5 plus 6 now playing. ARGV: 1 stream id, 2 ts, 3 event maxlen,
-// 4 '' (no version check), 5 wall ms.
+// 4 '' (no version check), 5 wall ms. The item leaves the track index (common/stream_keys.h):
+// it is playing now, no longer queued.
 constexpr const char* kPop = R"lua(
 local id = redis.call('LPOP', KEYS[1])
 if not id then return false end
 local item = redis.call('HGET', KEYS[2], id)
 redis.call('HDEL', KEYS[2], id)
+if item then index_track(track_of(item), -1) end
 redis.call('DEL', KEYS[6])
 if item then
   redis.call('HSET', KEYS[6], 'item', item, 'started_at', ARGV[2], 'position_ms', '0',

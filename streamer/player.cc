@@ -15,6 +15,7 @@
 #include "streamer/auto_end.h"
 #include "streamer/bridge.h"
 #include "streamer/decoder.h"
+#include "streamer/listener_samples.h"
 #include "streamer/live_mount.h"
 #include "streamer/live_state.h"
 #include "streamer/metrics.h"
@@ -48,6 +49,7 @@ struct ItemView {
   std::string title;
   std::string artist;
   int64_t duration_ms = 0;
+  std::optional<int64_t> queued_by;  // added_by.id
 };
 
 ItemView ParseItem(const std::string& json) {
@@ -61,6 +63,9 @@ ItemView ParseItem(const std::string& json) {
   if (t["title"].isString()) v.title = t["title"].asString();
   if (t["artist"].isString()) v.artist = t["artist"].asString();
   if (t["duration_ms"].isIntegral()) v.duration_ms = t["duration_ms"].asInt64();
+  if (j["added_by"].isObject() && j["added_by"]["id"].isIntegral()) {
+    v.queued_by = j["added_by"]["id"].asInt64();
+  }
   return v;
 }
 
@@ -89,7 +94,8 @@ class Player::Engine {
                p.options_.events_maxlen),
         events_(redis_, clock_, p.options_.events_maxlen),
         metrics_(p.deps_.metrics, p.slug_),
-        auto_end_(AutoEndSettings{}) {}
+        auto_end_(AutoEndSettings{}),
+        sampler_(p.id_, p.deps_.clock) {}
 
   void Run();
 
@@ -100,6 +106,7 @@ class Player::Engine {
     std::unique_ptr<Decoder> decoder;
     std::string item_id;
     TrackInfo info;
+    std::optional<int64_t> queued_by;
   };
   struct Prefetch {
     std::string item_id;
@@ -117,13 +124,16 @@ class Player::Engine {
   void BeginPlaceholder(int offset);
   void Begin(Current next, int offset);
   void EndCurrent(const std::string& reason, const std::string& error);
-  void FailItem(const std::string& item_id, int64_t track_id, const std::string& error);
+  void FailItem(const std::string& item_id, int64_t track_id, const std::string& error,
+                std::optional<int64_t> queued_by);
   void FillFrame(PcmFrame* frame);
   bool Resume();
 
   // Housekeeping between frames.
   void Housekeeping(MonoTime now);
   void UpdateListeners(MonoTime now, bool force);
+  // Hands the listener samples of closed minutes to the writer (off this thread).
+  void WriteSamples();
   void RunAutoEnd();
   void SaveAutoEnd();
   void WriteEvent(const std::string& type, const Json::Value& data);
@@ -148,6 +158,8 @@ class Player::Engine {
   common::EventWriter events_;
   StreamMetrics metrics_;
   AutoEndTimer auto_end_;
+  ListenerSampler sampler_;
+  std::vector<ListenerSample> samples_;  // closed minutes not yet handed to the writer
   StreamSpec spec_;
 
   std::shared_ptr<LiveSink> live_;
@@ -231,7 +243,8 @@ void Player::Engine::Begin(Current next, int offset) {
   pending_tracks_.push_back(cur_.info);
   metrics_.track_transitions.Increment();
   if (cur_.kind == Kind::kItem) {
-    p_.deps_.records.TrackStarted(p_.id_, cur_.info.track_id, cur_.item_id, NowIso());
+    p_.deps_.records.TrackStarted(p_.id_, cur_.info.track_id, cur_.item_id, NowIso(),
+                                  cur_.queued_by);
   }
   if (cur_.kind != Kind::kItem) {
     Json::Value item(Json::objectValue);
@@ -247,11 +260,11 @@ void Player::Engine::Begin(Current next, int offset) {
 }
 
 void Player::Engine::FailItem(const std::string& item_id, int64_t track_id,
-                              const std::string& error) {
+                              const std::string& error, std::optional<int64_t> queued_by) {
   LOG_WARN << "stream " << p_.slug_ << ": skipping item " << item_id << ": " << error;
   metrics_.decode_errors.Increment();
   const std::string now = NowIso();
-  p_.deps_.records.TrackStarted(p_.id_, track_id, item_id, now);
+  p_.deps_.records.TrackStarted(p_.id_, track_id, item_id, now, queued_by);
   p_.deps_.records.TrackEnded(p_.id_, item_id, "error", error, now);
   Json::Value d(Json::objectValue);
   d["code"] = "track_failed";
@@ -282,7 +295,7 @@ bool Player::Engine::BeginNextItem(int offset) {
     }
     const ItemView v = ParseItem(item->json);
     if (!o.decoder) {
-      FailItem(item->id, v.track_id, o.error);
+      FailItem(item->id, v.track_id, o.error, v.queued_by);
       continue;
     }
     Current c;
@@ -294,6 +307,7 @@ bool Player::Engine::BeginNextItem(int offset) {
     c.info.title = o.track ? o.track->title : v.title;
     c.info.artist = o.track ? o.track->artist : v.artist;
     c.info.duration_ms = v.duration_ms;
+    c.queued_by = v.queued_by;
     Begin(std::move(c), offset);
     return true;
   }
@@ -425,7 +439,7 @@ bool Player::Engine::Resume() {
   Opened o = OpenItemNow(now.item_json);
   const ItemView v = ParseItem(now.item_json);
   if (!o.decoder) {
-    FailItem(item_id, v.track_id, o.error);
+    FailItem(item_id, v.track_id, o.error, v.queued_by);
     return false;
   }
   if (now.position_ms > 0 && !o.decoder->SeekMs(now.position_ms, &err)) {
@@ -433,7 +447,7 @@ bool Player::Engine::Resume() {
              << now.position_ms << " ms: " << err << "; playing it from the start";
     o = OpenItemNow(now.item_json);
     if (!o.decoder) {
-      FailItem(item_id, v.track_id, o.error);
+      FailItem(item_id, v.track_id, o.error, v.queued_by);
       return false;
     }
   }
@@ -449,7 +463,9 @@ bool Player::Engine::Resume() {
   cur_.info.duration_ms = v.duration_ms;
   cur_.info.start_offset = 0;
   pending_tracks_.push_back(cur_.info);
-  p_.deps_.records.TrackStarted(p_.id_, v.track_id, item_id, now.started_at.empty() ? NowIso() : now.started_at);
+  cur_.queued_by = v.queued_by;
+  p_.deps_.records.TrackStarted(p_.id_, v.track_id, item_id,
+                                now.started_at.empty() ? NowIso() : now.started_at, v.queued_by);
   return true;
 }
 
@@ -477,6 +493,7 @@ void Player::Engine::UpdateListeners(MonoTime now, bool force) {
   const int64_t live = live_ ? live_->Listeners() : 0;
   const int64_t bridge = bridge_ ? bridge_->Listeners() : 0;
   const int64_t total = live + bridge;
+  sampler_.Set(total, &samples_);
   metrics_.listeners_live.Set(static_cast<double>(live));
   metrics_.listeners_bridge.Set(static_cast<double>(bridge));
   if (total == listeners_ && live == live_count_ && bridge == bridge_count_ && !force) return;
@@ -685,7 +702,15 @@ void Player::Engine::Housekeeping(MonoTime now) {
     }
   }
   UpdateListeners(now, false);
+  sampler_.Tick(&samples_);
+  WriteSamples();
   RunAutoEnd();
+}
+
+void Player::Engine::WriteSamples() {
+  if (samples_.empty()) return;
+  if (p_.deps_.listener_samples != nullptr) p_.deps_.listener_samples->Write(std::move(samples_));
+  samples_.clear();
 }
 
 void Player::Engine::Finish(StopKind kind) {
@@ -711,6 +736,9 @@ void Player::Engine::Finish(StopKind kind) {
     cur_ = Current{};
     StreamUpdate("stopped", reason);
   }
+  // The minute in progress is written now; a streamer that resumes the stream adds its part.
+  sampler_.Close(&samples_);
+  WriteSamples();
   for (Sink* s : sinks_) s->OnEnd(reason);
   if (bridge_) bridge_->Stop();
   p_.deps_.mounts.Remove(p_.slug_, live_.get());

@@ -22,6 +22,7 @@
 
 namespace sattva::streamer {
 
+class ListenerSampleWriter;
 class MountRegistry;
 struct StreamerMetrics;
 
@@ -43,6 +44,8 @@ struct PlayerDeps {
   Catalog& catalog;
   MountRegistry& mounts;
   StreamerMetrics& metrics;
+  // Per-minute listener samples (streamer/listener_samples.h); nullptr records none.
+  ListenerSampleWriter* listener_samples = nullptr;
 };
 
 // Why a player stops.

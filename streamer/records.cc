@@ -115,17 +115,20 @@ void Records::EndSession(int64_t sid, const std::string& reason, const std::stri
 }
 
 void Records::TrackStarted(int64_t sid, std::optional<int64_t> track_id, const std::string& item_id,
-                           const std::string& at) {
-  Push([sid, track_id, item_id, at](pqxx::connection& c) {
+                           const std::string& at, std::optional<int64_t> queued_by) {
+  Push([sid, track_id, item_id, at, queued_by](pqxx::connection& c) {
     pqxx::work tx(c);
-    // A resumed item (failover) already has its row.
+    // A resumed item (failover) already has its row. Track and user ids that no longer exist
+    // become NULL rather than failing the foreign key.
     pqxx::result r = tx.exec_params(
-        "INSERT INTO play_history (stream_id, session_id, track_id, queue_item_id, started_at) "
+        "INSERT INTO play_history (stream_id, session_id, track_id, queue_item_id, started_at, "
+        "                          queued_by) "
         "SELECT $1, (SELECT id FROM stream_sessions WHERE stream_id = $1 AND ended_at IS NULL), "
-        "       (SELECT id FROM tracks WHERE id = $2), $3, $4::timestamptz "
+        "       (SELECT id FROM tracks WHERE id = $2), $3, $4::timestamptz, "
+        "       (SELECT id FROM users WHERE id = $5) "
         "WHERE NOT EXISTS (SELECT 1 FROM play_history WHERE stream_id = $1 "
         "                  AND queue_item_id = $3 AND ended_at IS NULL)",
-        sid, track_id, item_id, at);
+        sid, track_id, item_id, at, queued_by);
     if (r.affected_rows() > 0) {
       tx.exec_params(
           "UPDATE stream_sessions SET tracks_played = tracks_played + 1 "

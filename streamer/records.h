@@ -37,9 +37,10 @@ class Records {
   // Ends the open session, if any: auto_end | manual | error | shutdown.
   void EndSession(int64_t stream_id, const std::string& reason, const std::string& detail,
                   const std::string& at);
-  // A queue item began (once per item, even when a failover resumes it).
+  // A queue item began (once per item, even when a failover resumes it). `queued_by` is the
+  // user who added it (the item's added_by.id), kept when that user still exists.
   void TrackStarted(int64_t stream_id, std::optional<int64_t> track_id, const std::string& item_id,
-                    const std::string& at);
+                    const std::string& at, std::optional<int64_t> queued_by = std::nullopt);
   // The item ended: finished | skipped | error | stopped.
   void TrackEnded(int64_t stream_id, const std::string& item_id, const std::string& reason,
                   const std::string& error, const std::string& at);

@@ -39,6 +39,10 @@
 <button type="submit" class="btn">Apply</button>
 {{#FILTERED}}<a class="btn btn-quiet" href="/admin/audit">Clear</a>{{/FILTERED}}
 </div>
+<div class="field actions">
+<a class="btn btn-quiet export-csv" href="{{EXPORT_CSV_HREF}}" download>Export CSV</a>
+<a class="btn btn-quiet export-json" href="{{EXPORT_JSON_HREF}}" download>Export JSON</a>
+</div>
 </form>
 {{#NOTICE}}<div class="flash flash-info" role="status"><p>{{TEXT}}</p></div>{{/NOTICE}}
 <p class="summary" id="audit-summary">{{SUMMARY}}</p>

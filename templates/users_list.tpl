@@ -33,7 +33,11 @@
 {{/HIDDEN}}
 <div class="field actions">
 <button type="submit" class="btn">Apply</button>
-{{#FILTERED}}<a class="btn btn-quiet" href="/admin/users">Clear</a>{{/FILTERED}}
+{{#FILTERED}}<a class="btn btn-quiet" href="{{CLEAR_HREF}}">Clear</a>{{/FILTERED}}
+</div>
+<div class="field actions">
+<a class="btn btn-quiet export-csv" href="{{EXPORT_CSV_HREF}}" download>Export CSV</a>
+<a class="btn btn-quiet export-json" href="{{EXPORT_JSON_HREF}}" download>Export JSON</a>
 </div>
 </form>
 <p class="summary" id="users-summary">{{SUMMARY}}</p>
@@ -44,8 +48,7 @@
 <caption class="visually-hidden">Users; column headings sort the list</caption>
 <thead>
 <tr>
-{{#COL}}<th scope="col"{{#SORTED}} aria-sort="{{ARIA_SORT}}"{{/SORTED}}><a href="{{HREF}}">{{LABEL}}{{#SORTED}} <span aria-hidden="true">{{ARROW}}</span><span class="visually-hidden">, sorted {{ARIA_SORT}}; select to sort {{NEXT_ORDER}}</span>{{/SORTED}}</a></th>
-{{/COL}}
+{{>COLUMNS}}
 </tr>
 </thead>
 <tbody>
@@ -64,10 +67,4 @@
 </table>
 </div>
 {{/TABLE}}
-{{#PAGER}}
-<div class="pager" role="navigation" aria-label="Pages">
-{{#PREV}}<a class="btn btn-small" rel="prev" href="{{HREF}}">← Previous</a>{{/PREV}}{{#NO_PREV}}<span class="btn btn-small disabled" aria-disabled="true">← Previous</span>{{/NO_PREV}}
-<span class="pager-pos">Page {{PAGE}} of {{PAGES}}</span>
-{{#NEXT}}<a class="btn btn-small" rel="next" href="{{HREF}}">Next →</a>{{/NEXT}}{{#NO_NEXT}}<span class="btn btn-small disabled" aria-disabled="true">Next →</span>{{/NO_NEXT}}
-</div>
-{{/PAGER}}
+{{>PAGER}}

@@ -52,5 +52,7 @@ Response ExportResponse(RequestContext& ctx, ExportFormat format, const std::str
 // The text forms, for tests and for handlers that build rows.
 std::string CsvField(const std::string& value);
 std::string CsvLine(const ExportRow& row);  // with the trailing CRLF
+// One JSON object of the array ({"name":value,...}), typed by `columns`.
+std::string JsonObject(const std::vector<ExportColumn>& columns, const ExportRow& row);
 
 }  // namespace sattva::fcgi

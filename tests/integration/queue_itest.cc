@@ -2,6 +2,7 @@
 // Redis kill -9, and bad input that must change nothing.
 #include <signal.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -9,6 +10,7 @@
 #include <pqxx/pqxx>
 
 #include "common/json.h"
+#include "common/stream_keys.h"
 #include "tests/support/api_client.h"
 #include "tests/support/stack.h"
 #include "tests/unit/common/test_files.h"
@@ -369,6 +371,47 @@ TEST_F(QueueTest, ShuffleAndClearAndEvents) {
     versions.push_back(d["version"].asInt());
   }
   EXPECT_EQ(versions, (std::vector<int>{1, 2, 3}));
+}
+
+// The track -> streams index (common::TrackQueuedKey) counts each stream's items per track
+// through add, remove, move, shuffle, clear and a stream's deletion.
+TEST_F(QueueTest, TrackIndexCountsItemsPerStream) {
+  ApiClient c = Admin();
+  auto redis = stack_->RedisClient();
+  const int64_t a = NewStream(c, "index-a");
+  const int64_t b = NewStream(c, "index-b");
+  const std::string ka = std::to_string(a), kb = std::to_string(b);
+  // Other tests' streams hold these tracks too: look at these two streams' fields only.
+  auto index = [&](int64_t track) {
+    auto r = redis->Checked({"HGETALL", common::TrackQueuedKey(track)});
+    std::map<std::string, int64_t> out;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+      const std::string sid = r->element[i]->str;
+      if (sid == ka || sid == kb) out[sid] = std::atoll(r->element[i + 1]->str);
+    }
+    return out;
+  };
+  Json::Value body;
+  for (int64_t t : {T(1), T(2), T(1), T(1)}) body["track_ids"].append(static_cast<Json::Int64>(t));
+  ASSERT_EQ(c.Post(Q(a), body).status, 201);
+  ASSERT_EQ(Add(c, b, T(1)).status, 201);
+  EXPECT_EQ(index(T(1)), (std::map<std::string, int64_t>{{ka, 3}, {kb, 1}}));
+  EXPECT_EQ(index(T(2)), (std::map<std::string, int64_t>{{ka, 1}}));
+  const Json::Value q = Queue(c, a);
+  Json::Value to;
+  to["to"] = 1;
+  ASSERT_EQ(c.Post(Q(a) + "/" + q["items"][3]["id"].asString() + "/move", to).status, 200);
+  ASSERT_EQ(c.Post(Q(a) + "/shuffle", Json::Value(Json::objectValue)).status, 200);
+  EXPECT_EQ(index(T(1)), (std::map<std::string, int64_t>{{ka, 3}, {kb, 1}}));
+  ASSERT_EQ(c.Delete(Q(a) + "/" + q["items"][1]["id"].asString()).status, 200);  // the T(2)
+  EXPECT_TRUE(index(T(2)).empty());
+  ASSERT_EQ(c.Delete(Q(a) + "/" + q["items"][0]["id"].asString()).status, 200);  // a T(1)
+  EXPECT_EQ(index(T(1)), (std::map<std::string, int64_t>{{ka, 2}, {kb, 1}}));
+  ASSERT_EQ(c.Delete(Q(a)).status, 200);
+  EXPECT_EQ(index(T(1)), (std::map<std::string, int64_t>{{kb, 1}}));
+  ASSERT_EQ(Add(c, b, T(1)).status, 201);
+  ASSERT_EQ(c.Delete("/api/v1/streams/" + kb).status, 204);
+  EXPECT_TRUE(index(T(1)).empty());
 }
 
 TEST_F(QueueTest, StreamCrudAndActions) {

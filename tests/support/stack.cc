@@ -242,6 +242,7 @@ void Stack::StartNginx() {
   Replace(&conf, "@STREAMER_ADDR@", "127.0.0.1:" + std::to_string(streamer_port));
   Replace(&conf, "@MAX_BODY@", "1m");
   Replace(&conf, "@MAX_UPLOAD@", "2m");
+  Replace(&conf, "@MEDIA_ROOT@", dir() + "/media");
   // The fixture owns nginx's lifetime by pid: keep the master in the foreground.
   Replace(&conf, "\ndaemon on;", "\ndaemon off;");
   std::smatch left;

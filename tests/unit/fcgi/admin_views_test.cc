@@ -1,6 +1,9 @@
 // The admin pages' views rendered from the real templates/: escaping, navigation, forms, links.
 #include <gtest/gtest.h>
 
+#include "fcgi/admin/audit_views.h"
+#include "fcgi/admin/profile_views.h"
+#include "fcgi/admin/users_views.h"
 #include "fcgi/admin_views.h"
 #include "fcgi/templates.h"
 
@@ -139,7 +142,7 @@ TEST(AdminUsersListTest, ParseAcceptsGoodAndRejectsBadFilters) {
   Query q = {{"q", "ann"},      {"role", "moderator"}, {"status", "blocked"}, {"sort", "email"},
              {"order", "desc"}, {"page", "3"},         {"per_page", "50"}};
   UsersListParams p = UsersListParams::Parse(q);
-  EXPECT_EQ(p.q, "ann");
+  EXPECT_EQ(p.Filter("q"), "ann");
   UserQuery uq = p.ToQuery();
   EXPECT_EQ(uq.role, Role::kModerator);
   EXPECT_EQ(uq.status, UserStatus::kBlocked);
@@ -242,6 +245,20 @@ TEST(AdminUsersListTest, EmptyResultAndModeratorView) {
   EXPECT_EQ(html.find("<table"), std::string::npos);
   EXPECT_EQ(html.find("New user"), std::string::npos);  // moderators may not create
   EXPECT_NE(html.find("<option value=\"admin\" selected>"), std::string::npos);
+  // Export links keep the filter, percent-encoded.
+  EXPECT_NE(html.find("href=\"/admin/users/export.csv?role=admin\""), std::string::npos) << html;
+}
+
+TEST(AdminUsersListTest, ExportLinksEncodeTheSearch) {
+  Principal admin = MakePrincipal(1, Role::kAdmin);
+  UsersListParams params = UsersListParams::Parse({{"q", "a&b#c"}, {"sort", "email"}});
+  EXPECT_EQ(params.ExportUrl("csv"), "/admin/users/export.csv?q=a%26b%23c&sort=email");
+  AdminPage view(Layout(&admin, "users"), "users_list.tpl");
+  FillUsersList(view.body(), admin, params, UserPage());
+  const std::string html = view.Render(Dir());
+  EXPECT_NE(html.find("href=\"/admin/users/export.json?q=a%26b%23c&amp;sort=email\""),
+            std::string::npos)
+      << html;
 }
 
 // --- Layout -------------------------------------------------------------------------------

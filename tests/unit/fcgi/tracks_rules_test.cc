@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "fcgi/track_rules.h"
 #include "fcgi/tracks.h"
 #include "tests/unit/common/test_files.h"
 
@@ -210,6 +211,16 @@ TEST(UploadExtensionTest, KnownAudioOrBin) {
   EXPECT_EQ(UploadExtension("x.mp3/"), "bin");
   EXPECT_EQ(UploadExtension(".mp3"), "bin");
   EXPECT_EQ(UploadExtension(""), "bin");
+}
+
+TEST(ProbeRefusalTest, SaysWhichKindOfRefusalAndHidesTheServerPath) {
+  EXPECT_EQ(ProbeRefusal("cannot open '/srv/media/uploads/.upload-ab.mp3': Invalid data",
+                         "/srv/media/uploads/.upload-ab.mp3", "notes.mp3"),
+            "not an audio file: cannot open 'notes.mp3': Invalid data");
+  EXPECT_EQ(ProbeRefusal("'/srv/x.mka': no decoder for codec foo", "/srv/x.mka", "x.mka"),
+            "unsupported codec: 'x.mka': no decoder for codec foo");
+  EXPECT_EQ(ProbeRefusal("'/a' has no audio stream and '/a' again", "/a", "b"),
+            "not an audio file: 'b' has no audio stream and 'b' again");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "common/email.h"
+#include "fcgi/admin/audit_views.h"
 #include "fcgi/admin_handlers.h"
 #include "fcgi/auth.h"
 

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "common/password.h"
+#include "fcgi/admin/users_views.h"
 #include "fcgi/admin_handlers.h"
 #include "fcgi/auth.h"
 #include "fcgi/user_rules.h"

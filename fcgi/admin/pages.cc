@@ -1,4 +1,4 @@
-// The admin panel's shared plumbing, sign-in and sign-out, and the dashboard.
+// The admin panel's shared plumbing, sign-in and sign-out. The dashboard is fcgi/admin/dashboard.cc.
 #include "fcgi/admin_pages.h"
 
 #include <optional>
@@ -100,32 +100,6 @@ Response Logout(RequestContext& ctx) {
   return SeeOther("/admin/login?logged_out=1");
 }
 
-Response Dashboard(RequestContext& ctx) {
-  if (ctx.req.path == "/admin") return SeeOther("/admin/");
-  const Principal& p = RequireLogin(ctx);
-  DashboardData data;
-  data.show_users = Can(p.user.role, Permission::kUsersView);
-  data.show_audit = Can(p.user.role, Permission::kAuditView);
-  ctx.Tx([&](pqxx::work& tx) {
-    pqxx::row s = tx.exec1(
-        "SELECT count(*), count(*) FILTER (WHERE desired_state = 'running') FROM streams "
-        "WHERE deleted_at IS NULL");
-    data.streams = s[0].as<int64_t>();
-    data.streams_running = s[1].as<int64_t>();
-    data.tracks = tx.exec1("SELECT count(*) FROM tracks WHERE deleted_at IS NULL")[0].as<int64_t>();
-    if (data.show_users) data.user_counts = UserStore::Counts(tx);
-    if (data.show_audit) {
-      AuditQuery q;
-      q.per_page = 8;
-      int64_t total = 0;
-      data.recent = AuditLog::List(tx, q, &total);
-    }
-  });
-  AdminPage page(PageLayout(ctx, p, "Dashboard", "dashboard"), "dashboard.tpl");
-  FillDashboard(page.body(), p, data);
-  return page.ToResponse(TemplatesDir(ctx));
-}
-
 }  // namespace
 
 // --- Shared helpers -------------------------------------------------------------------------
@@ -187,7 +161,6 @@ Handler AdminHandler(Response (*fn)(RequestContext&)) {
 }
 
 void RegisterAdminRoutes(Router& router) {
-  router.Add("GET", "/admin", AdminHandler(Dashboard));
   router.Add("GET", "/admin/login", AdminHandler(LoginPage));
   router.Add("POST", "/admin/login", AdminHandler(LoginSubmit));
   router.Add("POST", "/admin/logout", AdminHandler(Logout));

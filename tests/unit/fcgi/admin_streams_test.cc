@@ -1,0 +1,319 @@
+// The streams pages' views rendered from the real templates/: the list's columns and badges,
+// the stream page's controls per role, the queue's forms and versions, escaping, errors.
+#include <gtest/gtest.h>
+
+#include "fcgi/admin/streams_views.h"
+#include "fcgi/admin_views.h"
+#include "fcgi/templates.h"
+
+namespace sattva::fcgi {
+namespace {
+
+const char kXss[] = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>";
+
+std::string Dir() { return std::string(SATTVA_SOURCE_DIR) + "/templates"; }
+
+int Count(const std::string& hay, const std::string& needle) {
+  int n = 0;
+  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+bool Has(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+void ExpectNoRawPayload(const std::string& html) {
+  EXPECT_FALSE(Has(html, "<script>alert")) << html;
+  EXPECT_FALSE(Has(html, "<img src=x")) << html;
+}
+
+Principal MakePrincipal(int64_t id, Role role) {
+  Principal p;
+  p.user.id = id;
+  p.user.email = "me@example.com";
+  p.user.role = role;
+  Session s;
+  s.csrf_token = "csrf-token-123";
+  s.user_id = id;
+  p.session = s;
+  return p;
+}
+
+LayoutInfo Layout(const Principal* p) {
+  LayoutInfo l;
+  l.title = "Streams";
+  l.active = "streams";
+  l.viewer = p;
+  return l;
+}
+
+Stream MakeStream(int64_t id, const std::string& title, const std::string& slug) {
+  Stream s;
+  s.id = id;
+  s.title = title;
+  s.slug = slug;
+  s.desired_state = "stopped";
+  s.created_at = "2024-05-01T10:00:00.000Z";
+  s.updated_at = s.created_at;
+  return s;
+}
+
+std::string Item(const std::string& id, const std::string& title, int64_t by,
+                 const std::string& by_name) {
+  return "{\"id\":\"" + id + "\",\"track\":{\"id\":7,\"title\":\"" + title +
+         "\",\"artist\":\"A\",\"duration_ms\":61000},\"added_by\":{\"id\":" +
+         std::to_string(by) + ",\"name\":\"" + by_name + "\"},\"added_at\":\"x\"}";
+}
+
+Query Q(std::initializer_list<std::pair<const std::string, std::string>> kv) { return Query(kv); }
+
+std::string RenderList(const Principal& p, const Query& q, const std::vector<StreamRow>& rows,
+                       int64_t total, int64_t now_ms, const NewStreamForm& form = {}) {
+  const ListParams params = ListParams::Parse(StreamsListSpec(), q);
+  AdminPage page(Layout(&p), "streams/list.tpl");
+  FillStreamsList(page.body(), p, params, rows, total, now_ms, form);
+  return page.Render(Dir());
+}
+
+std::string RenderPage(const Principal& p, const StreamPageData& data,
+                       const StreamSettingsForm* form = nullptr) {
+  AdminPage page(Layout(&p), "streams/page.tpl");
+  FillStreamPage(page.body(), p, data, form ? *form : SettingsFormFrom(data.stream));
+  return page.Render(Dir());
+}
+
+TEST(AdminStreamsViewTest, ClockText) {
+  EXPECT_EQ(ClockText(0), "0:00");
+  EXPECT_EQ(ClockText(42), "0:42");
+  EXPECT_EQ(ClockText(300), "5:00");
+  EXPECT_EQ(ClockText(3725), "1:02:05");
+  EXPECT_EQ(ClockText(-5), "0:00");
+}
+
+TEST(AdminStreamsViewTest, ErrorFieldsFollowTheRulesMessages) {
+  EXPECT_EQ(StreamErrorField("slug must be 1 to 63 lower-case letters"), "slug");
+  EXPECT_EQ(StreamErrorField("title must not be empty"), "title");
+  EXPECT_EQ(StreamErrorField("auto_end_timeout_s must be from 10 to 86400"), "auto_end_timeout_s");
+  EXPECT_EQ(StreamErrorField("a stream with slug 'x' exists"), "slug");
+  EXPECT_EQ(StreamErrorField("placeholder_track_id 9 is not a live track"), "placeholder_track_id");
+  EXPECT_EQ(StreamErrorField("something else"), "");
+}
+
+TEST(AdminStreamsViewTest, ListParamsValidate) {
+  EXPECT_NO_THROW(ListParams::Parse(StreamsListSpec(), Q({{"state", "running"}, {"sort", "slug"}})));
+  for (const auto& bad : std::vector<Query>{Q({{"state", "paused"}}), Q({{"sort", "listeners"}}),
+                                            Q({{"per_page", "500"}}), Q({{"page", "0"}}),
+                                            Q({{"order", "sideways"}})}) {
+    try {
+      ListParams::Parse(StreamsListSpec(), bad);
+      ADD_FAILURE() << "accepted " << bad.begin()->first;
+    } catch (const HttpError& e) {
+      EXPECT_EQ(e.status(), 422);
+    }
+  }
+  const ListParams p = ListParams::Parse(
+      StreamsListSpec(), Q({{"q", "lofi"}, {"state", "stopped"}, {"sort", "title"}, {"order", "desc"},
+                            {"page", "3"}, {"per_page", "50"}}));
+  const StreamQuery sq = StreamQueryFrom(p);
+  EXPECT_EQ(sq.q, "lofi");
+  EXPECT_EQ(sq.state, "stopped");
+  EXPECT_EQ(sq.sort, "title");
+  EXPECT_TRUE(sq.descending);
+  EXPECT_EQ(sq.page, 3);
+  EXPECT_EQ(sq.per_page, 50);
+}
+
+TEST(AdminStreamsViewTest, ListShowsStateNowPlayingListenersAndCountdown) {
+  const Principal admin = MakePrincipal(1, Role::kAdmin);
+  StreamRow a{MakeStream(4, "Morning", "morning"), {}};
+  a.stream.desired_state = "running";
+  a.stream.auto_end_timeout_s = 300;
+  a.live.state = "running";
+  a.live.listeners = 5;
+  a.live.listeners_live = 3;
+  a.live.listeners_bridge = 2;
+  a.live.queue_length = 12;
+  a.live.auto_end_zero_since_ms = 1'000'000;  // deadline 1'300'000
+  a.live.now_item = Item("9", "Song", 1, "dj");
+  a.live.now_position_ms = 30000;
+  StreamRow b{MakeStream(5, "Night", "night"), {}};
+  b.live.state = "stopped";
+  b.stream.auto_end_enabled = false;
+  b.stream.is_public = false;
+  b.stream.last_end_reason = "auto_end";
+  b.stream.last_ended_at = "2024-05-02T03:04:05.000Z";
+  const std::string html = RenderList(admin, {}, {a, b}, 2, 1'258'000);
+  EXPECT_TRUE(Has(html, "id=\"streams-table\""));
+  EXPECT_TRUE(Has(html, "<tr data-stream-id=\"4\">"));
+  EXPECT_TRUE(Has(html, "<tr data-stream-id=\"5\">"));
+  EXPECT_TRUE(Has(html, "ending in 0:42"));
+  EXPECT_TRUE(Has(html, "badge state-running"));
+  EXPECT_TRUE(Has(html, "badge state-stopped"));
+  EXPECT_TRUE(Has(html, ">Song<"));
+  EXPECT_TRUE(Has(html, "<progress max=\"61000\" value=\"30000\""));
+  EXPECT_TRUE(Has(html, "(3 live · 2 bridge)"));
+  EXPECT_TRUE(Has(html, ">12<"));
+  EXPECT_TRUE(Has(html, "auto_end<br><time datetime=\"2024-05-02T03:04:05.000Z\">"));
+  EXPECT_TRUE(Has(html, ">off<"));
+  EXPECT_TRUE(Has(html, ">hidden<"));
+  EXPECT_TRUE(Has(html, "id=\"new-stream-form\""));
+  EXPECT_TRUE(Has(html, "/admin/streams/5/delete"));
+  EXPECT_TRUE(Has(html, "Showing 1\u20132 of 2 streams"));
+}
+
+TEST(AdminStreamsViewTest, UsersGetNoNewStreamFormOrDelete) {
+  const Principal user = MakePrincipal(2, Role::kUser);
+  const std::string html = RenderList(user, {}, {{MakeStream(4, "M", "m"), {}}}, 1, 0);
+  EXPECT_FALSE(Has(html, "new-stream-form"));
+  EXPECT_FALSE(Has(html, "/delete"));
+}
+
+TEST(AdminStreamsViewTest, NewStreamErrorKeepsTypedValuesEscaped) {
+  const Principal admin = MakePrincipal(1, Role::kAdmin);
+  NewStreamForm f;
+  f.title = kXss;
+  f.slug = "Bad Slug";
+  f.error = "slug must be 1 to 63 lower-case letters, digits or '-'";
+  const std::string html = RenderList(admin, {}, {}, 0, 0, f);
+  ExpectNoRawPayload(html);
+  EXPECT_TRUE(Has(html, "value=\"Bad Slug\""));
+  EXPECT_TRUE(Has(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+  EXPECT_TRUE(Has(html, "class=\"field-error\" id=\"ns-slug-err\""));
+  EXPECT_TRUE(Has(html, " open>"));
+  EXPECT_TRUE(Has(html, "No streams match."));
+}
+
+StreamPageData PageData() {
+  StreamPageData d;
+  d.stream = MakeStream(7, "Lo-fi", "lofi");
+  d.stream.desired_state = "running";
+  d.live.state = "running";
+  d.live.now_item = Item("50", "Now Song", 1, "dj");
+  d.live.now_position_ms = 10000;
+  d.live.now_position_at_ms = 100000;
+  d.now_ms = 102000;
+  d.public_url = "https://radio.example";
+  d.queue.version = 17;
+  d.queue.items = {Item("51", "First", 1, "dj"), Item("52", "Second", 2, "listener")};
+  return d;
+}
+
+TEST(AdminStreamsViewTest, ModeratorSeesControlsQueueFormsAndSettings) {
+  const Principal mod = MakePrincipal(3, Role::kModerator);
+  const std::string html = RenderPage(mod, PageData());
+  EXPECT_TRUE(Has(html, "id=\"now-playing\" data-item-id=\"50\""));
+  EXPECT_TRUE(Has(html, "<strong id=\"now-title\">Now Song</strong>"));
+  // Two seconds after the streamer wrote 10 s, the bar is at 12 s.
+  EXPECT_TRUE(Has(html, "<progress id=\"now-progress\" data-state=\"running\" max=\"61000\" "
+                        "value=\"12000\">0:12 of 1:01</progress>"));
+  EXPECT_TRUE(Has(html, "<span class=\"muted\" id=\"now-artist\">\u2014 A</span>"));
+  EXPECT_TRUE(Has(html, "id=\"skip-button\""));
+  EXPECT_TRUE(Has(html, "id=\"stop-button\""));
+  EXPECT_FALSE(Has(html, "id=\"start-button\""));
+  EXPECT_TRUE(Has(html, "<audio id=\"player\" controls preload=\"none\">"));
+  EXPECT_TRUE(Has(html, "<source src=\"/live/lofi.ogg\" type=\"audio/ogg\">"));
+  EXPECT_TRUE(Has(html, "<source src=\"/live/lofi.mp3\" type=\"audio/mpeg\">"));
+  EXPECT_TRUE(Has(html, "value=\"https://radio.example/live/lofi.ogg\""));
+  EXPECT_TRUE(Has(html, "id=\"queue\" class=\"queue sortable\" data-version=\"17\""));
+  EXPECT_TRUE(Has(html, "<li data-item-id=\"51\">"));
+  EXPECT_TRUE(Has(html, "<li data-item-id=\"52\">"));
+  EXPECT_LT(html.find("data-item-id=\"51\""), html.find("data-item-id=\"52\""));
+  EXPECT_EQ(Count(html, "name=\"to\""), 2);
+  EXPECT_EQ(Count(html, "name=\"if_version\" value=\"17\""), 2);
+  EXPECT_TRUE(Has(html, "formaction=\"/admin/streams/7/queue/52/next\""));
+  EXPECT_TRUE(Has(html, "formaction=\"/admin/streams/7/queue/51/remove\""));
+  EXPECT_TRUE(Has(html, "/admin/streams/7/queue/clear"));
+  EXPECT_TRUE(Has(html, "id=\"settings-form\""));
+  EXPECT_TRUE(Has(html, "id=\"track-search\""));
+  EXPECT_TRUE(Has(html, "/admin/streams/7/delete"));
+  EXPECT_FALSE(Has(html, "queue-conflict"));
+}
+
+TEST(AdminStreamsViewTest, UserSeesNoControlsAndRemovesOnlyOwnItems) {
+  const Principal user = MakePrincipal(2, Role::kUser);
+  const std::string html = RenderPage(user, PageData());
+  for (const char* absent : {"start-button", "stop-button", "skip-button", "settings-form",
+                             "/queue/clear", "/delete", "name=\"to\"", "/next\"", "sortable"}) {
+    EXPECT_FALSE(Has(html, absent)) << absent;
+  }
+  EXPECT_TRUE(Has(html, "action=\"/admin/streams/7/queue/52/remove\""));   // their own
+  EXPECT_FALSE(Has(html, "action=\"/admin/streams/7/queue/51/remove\""));  // someone else's
+  EXPECT_TRUE(Has(html, "id=\"track-search\""));                           // may add
+}
+
+TEST(AdminStreamsViewTest, ConflictAndSearchResultsAndPlaceholderPicker) {
+  const Principal admin = MakePrincipal(1, Role::kAdmin);
+  StreamPageData d = PageData();
+  d.queue_conflict = true;
+  d.searched = true;
+  d.track_q = "rain";
+  Track t;
+  t.id = 99;
+  t.title = std::string("Rain ") + kXss;
+  t.artist = "Ünïcödé 🎧";
+  t.duration_ms = 120000;
+  d.track_results = {t};
+  d.track_total = 1;
+  Track ph;
+  ph.id = 3;
+  ph.title = "Loop";
+  d.placeholder = ph;
+  d.stream.placeholder_track_id = 3;
+  const std::string html = RenderPage(admin, d);
+  ExpectNoRawPayload(html);
+  EXPECT_TRUE(Has(html, "id=\"queue-conflict\""));
+  EXPECT_TRUE(Has(html, "The queue changed; here it is now."));
+  EXPECT_TRUE(Has(html, "id=\"track-results\""));
+  EXPECT_TRUE(Has(html, "name=\"track_id\" value=\"99\""));
+  EXPECT_TRUE(Has(html, "class=\"btn btn-small add-track\""));
+  EXPECT_TRUE(Has(html, "Ünïcödé 🎧"));
+  EXPECT_TRUE(Has(html, "<option value=\"3\" selected>Loop</option>"));
+  EXPECT_TRUE(Has(html, "<option value=\"99\">"));
+  EXPECT_TRUE(Has(html, "value=\"rain\""));
+}
+
+TEST(AdminStreamsViewTest, SettingsErrorKeepsWhatWasTyped) {
+  const Principal admin = MakePrincipal(1, Role::kAdmin);
+  StreamPageData d = PageData();
+  StreamSettingsForm f = SettingsFormFrom(d.stream);
+  f.auto_end_timeout_s = "5";
+  f.auto_end_enabled = false;
+  f.is_public = false;
+  f.title = "New <b>title</b>";
+  f.error = "auto_end_timeout_s must be from 10 to 86400";
+  const std::string html = RenderPage(admin, d, &f);
+  EXPECT_TRUE(Has(html, "id=\"settings-error\""));
+  EXPECT_TRUE(Has(html, "name=\"auto_end_timeout_s\" type=\"number\" min=\"10\" max=\"86400\" "
+                        "required value=\"5\" aria-invalid=\"true\""));
+  EXPECT_TRUE(Has(html, "New &lt;b&gt;title&lt;/b&gt;"));
+  EXPECT_FALSE(Has(html, "name=\"auto_end_enabled\" value=\"1\" checked"));
+  EXPECT_FALSE(Has(html, "name=\"public\" value=\"1\" checked"));
+  EXPECT_TRUE(Has(html, "The auto-end timeout must be from 10 to 86400."));
+}
+
+TEST(AdminStreamsViewTest, ConfirmationPages) {
+  const Principal admin = MakePrincipal(1, Role::kAdmin);
+  Stream s = MakeStream(8, kXss, "x");
+  s.desired_state = "running";
+  {
+    AdminPage page(Layout(&admin), "streams/delete.tpl");
+    FillDeleteStream(page.body(), s, 4);
+    const std::string html = page.Render(Dir());
+    ExpectNoRawPayload(html);
+    EXPECT_TRUE(Has(html, "action=\"/admin/streams/8/delete\""));
+    EXPECT_TRUE(Has(html, "the stream stops at once"));
+    EXPECT_TRUE(Has(html, "4 items"));
+  }
+  {
+    AdminPage page(Layout(&admin), "streams/clear.tpl");
+    FillClearQueue(page.body(), s, 4, 33);
+    const std::string html = page.Render(Dir());
+    ExpectNoRawPayload(html);
+    EXPECT_TRUE(Has(html, "action=\"/admin/streams/8/queue/clear\""));
+    EXPECT_TRUE(Has(html, "name=\"if_version\" value=\"33\""));
+  }
+}
+
+}  // namespace
+}  // namespace sattva::fcgi
