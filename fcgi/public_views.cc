@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/clock_text.h"
 #include "common/json.h"
 #include "fcgi/admin_views.h"
 
@@ -34,18 +35,7 @@ std::optional<PublicNowPlaying> NowOf(const StreamLive& l, int64_t now_ms) {
 
 }  // namespace
 
-std::string FormatClock(int64_t ms) {
-  const int64_t s = std::max<int64_t>(0, ms) / 1000;
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  }
-  return buf;
-}
+std::string FormatClock(int64_t ms) { return common::FormatClock(ms); }
 
 std::vector<PublicStream> BuildPublicStreams(const std::vector<Stream>& streams,
                                              const std::vector<StreamLive>& live,

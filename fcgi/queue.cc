@@ -131,10 +131,12 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return 1
 )lua";
 
-// KEYS: 1 ids, 2 items, 3 meta, 4 now playing. One consistent read.
+// KEYS: 1 ids, 2 items, 3 meta, 4 now playing. ARGV: 1 how many items (-1: all). One
+// consistent read: {version, items, now playing, queue length}.
 constexpr const char* kSnapshot = R"lua(
 local ver = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
-local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+local max = tonumber(ARGV[1])
+local ids = redis.call('LRANGE', KEYS[1], 0, max < 0 and -1 or max - 1)
 local out = {}
 for k = 1, #ids, 1000 do
   local chunk = redis.call('HMGET', KEYS[2], unpack(ids, k, math.min(k + 999, #ids)))
@@ -144,7 +146,7 @@ for k = 1, #ids, 1000 do
     end
   end
 end
-return {ver, out, redis.call('HGETALL', KEYS[4])}
+return {ver, out, redis.call('HGETALL', KEYS[4]), redis.call('LLEN', KEYS[1])}
 )lua";
 
 std::string VersionArg(std::optional<int64_t> v) { return v ? std::to_string(*v) : ""; }
@@ -213,13 +215,14 @@ common::RedisReplyPtr QueueStore::Run(const std::string& which, int64_t sid,
   return r;
 }
 
-QueueSnapshot QueueStore::Snapshot(int64_t sid) {
-  common::RedisReplyPtr r = Run("snapshot", sid, {});
+QueueSnapshot QueueStore::Snapshot(int64_t sid, int64_t max_items) {
+  common::RedisReplyPtr r = Run("snapshot", sid, {std::to_string(max_items < 0 ? -1 : max_items)});
   QueueSnapshot s;
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
     throw common::RedisError("redis: unexpected queue snapshot");
   }
   s.version = r->element[0]->integer;
+  s.length = r->element[3]->integer;
   const redisReply* items = r->element[1];
   s.items.reserve(items->elements);
   for (size_t i = 0; i < items->elements; ++i) {

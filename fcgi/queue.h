@@ -40,6 +40,7 @@ struct QueueSnapshot {
   // {"position":1,"id":"41","track":{...},"added_by":{...},"added_at":"..."}. Kept as text so a
   // read joins them instead of parsing and re-serialising every item.
   std::vector<std::string> items;
+  int64_t length = 0;       // items in the queue (more than items.size() when cut short)
   Json::Value now_playing;  // null, or {item..., started_at, position_ms}
   // {"stream_id":N,"version":V,"now_playing":...,"items":[...]}
   std::string ToJsonText(int64_t stream_id) const;
@@ -59,7 +60,8 @@ class QueueStore {
   // |redis| must outlive the store. `event_maxlen` trims sattva:events.
   QueueStore(common::Redis& redis, int64_t event_maxlen);
 
-  QueueSnapshot Snapshot(int64_t stream_id);
+  // The queue in play order; with max_items >= 0 only its first max_items items.
+  QueueSnapshot Snapshot(int64_t stream_id, int64_t max_items = -1);
   int64_t Length(int64_t stream_id);
 
   // `at` is "end", "next" or a 1-based position (1..length+1). Returns the new version and sets

@@ -6,6 +6,7 @@
 #include <optional>
 #include <system_error>
 
+#include "common/clock_text.h"
 #include "common/email.h"
 #include "common/json.h"
 #include "common/media_probe.h"
@@ -251,17 +252,7 @@ std::vector<fs::path> ListAudioFiles(const std::string& dir) {
 }
 
 std::string FormatDuration(int64_t duration_ms) {
-  if (duration_ms < 0) return "?";
-  const int64_t s = duration_ms / 1000;
-  char buf[32];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  }
-  return buf;
+  return duration_ms < 0 ? "?" : common::FormatClock(duration_ms);
 }
 
 }  // namespace sattva::ctl

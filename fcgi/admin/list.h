@@ -56,7 +56,8 @@ class ListParams {
   // `spec` must outlive the result (specs are static constants). Validates every parameter the
   // spec knows; unknown parameters are ignored. Throws HttpError
   // 422 ("validation_failed") naming the bad parameter: an unknown sort key or choice, a page
-  // outside 1..1,000,000, a per_page not in per_page_choices, text too long or not UTF-8.
+  // outside 1..1,000,000, a per_page outside 1..the largest of per_page_choices (the form
+  // offers the choices; a link may carry any size up to the largest), text too long or not UTF-8.
   static ListParams Parse(const ListSpec& spec, const Query& query);
 
   const ListSpec& spec() const { return *spec_; }

@@ -97,7 +97,9 @@ Response RenderStreamPage(RequestContext& ctx, const Principal& p, int64_t id, i
     }
   });
   data.live = ReadLive(ctx.res.redis, data.stream);
-  data.queue = QueueOf(ctx).Snapshot(id);
+  const std::string* qa = ctx.req.QueryParam("queue");
+  data.queue_all = qa != nullptr && *qa == "all";
+  data.queue = QueueOf(ctx).Snapshot(id, data.queue_all ? -1 : kQueueShown);
   data.queue_conflict = st.queue_conflict;
   data.queue_error = st.queue_error;
 
@@ -333,10 +335,10 @@ Response QueueNext(RequestContext& ctx) {
 Response ClearPage(RequestContext& ctx) {
   const Principal& p = RequirePermission(ctx, Permission::kQueueManage);
   const Stream s = LoadStreamOr404(ctx, AdminPathId(ctx));
-  const QueueSnapshot q = QueueOf(ctx).Snapshot(s.id);
+  const QueueSnapshot q = QueueOf(ctx).Snapshot(s.id, 0);
   LayoutInfo layout = PageLayout(ctx, p, "Clear the queue of " + s.title, "streams");
   AdminPage page(layout, "streams/clear.tpl");
-  FillClearQueue(page.body(), s, static_cast<int64_t>(q.items.size()), q.version);
+  FillClearQueue(page.body(), s, q.length, q.version);
   return page.ToResponse(TemplatesDir(ctx));
 }
 

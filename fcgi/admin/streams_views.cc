@@ -209,7 +209,10 @@ void FillStreamsList(TemplateDictionary* d, const Principal& viewer, const ListP
   }
   params.FillFooter(d, total, rows.size());
   if (rows.empty()) {
-    d->ShowSection("EMPTY");
+    d->AddSectionDictionary("EMPTY")->SetValue(
+        "TEXT", params.Filtered() || total > 0 ? "No streams to show."
+                : manage ? "No streams yet: create the first with New stream."
+                         : "No streams yet.");
     return;
   }
   TemplateDictionary* t = d->AddSectionDictionary("TABLE");
@@ -314,18 +317,26 @@ void FillStreamPage(TemplateDictionary* d, const Principal& viewer, const Stream
 
   // The queue.
   d->SetValue("QUEUE_VERSION", Num(data.queue.version));
-  d->SetValue("QUEUE_LENGTH", Num(static_cast<int64_t>(data.queue.items.size())));
+  const int64_t n = std::max<int64_t>(data.queue.length,
+                                      static_cast<int64_t>(data.queue.items.size()));
+  d->SetValue("QUEUE_LENGTH", Num(n));
+  if (static_cast<int64_t>(data.queue.items.size()) < n) {
+    TemplateDictionary* more = d->AddSectionDictionary("QUEUE_MORE");
+    more->SetValue("SHOWN", Num(static_cast<int64_t>(data.queue.items.size())));
+    more->SetValue("TOTAL", Num(n));
+  } else if (data.queue_all && n > kQueueShown) {
+    d->ShowSection("QUEUE_FIRST_ONLY");
+  }
   if (data.queue_conflict) d->ShowSection("QUEUE_CONFLICT");
   if (!data.queue_error.empty()) {
     d->AddSectionDictionary("QUEUE_ERROR")->SetValue("TEXT", Sentence(data.queue_error));
   }
   if (queue_manage) d->ShowSection("QUEUE_MANAGE");
-  if (data.queue.items.empty()) {
+  if (n == 0) {
     d->ShowSection("QUEUE_EMPTY");
   } else if (queue_manage) {
     d->AddSectionDictionary("CAN_CLEAR")->SetValue("VERSION", Num(data.queue.version));
   }
-  const int64_t n = static_cast<int64_t>(data.queue.items.size());
   int64_t pos = 0;
   for (const std::string& text : data.queue.items) {
     ++pos;

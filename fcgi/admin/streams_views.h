@@ -51,6 +51,10 @@ void FillStreamsList(ctemplate::TemplateDictionary* d, const Principal& viewer,
 
 // --- the stream page -------------------------------------------------------------------------
 
+// How many queue items the stream page lists unless asked for all (?queue=all): a long queue's
+// page stays small and fast.
+inline constexpr int64_t kQueueShown = 100;
+
 // The settings form's values: as typed (after an error) or from the stream.
 struct StreamSettingsForm {
   std::string title;
@@ -67,7 +71,9 @@ StreamSettingsForm SettingsFormFrom(const Stream& s);
 struct StreamPageData {
   Stream stream;
   StreamLive live;
+  // The queue; its first kQueueShown items unless queue_all (queue=all in the query).
   QueueSnapshot queue;
+  bool queue_all = false;
   std::string public_url;  // "http://host:port", no trailing slash
   int64_t now_ms = 0;
   // The catalog search (track_q) and its results; searched is false when there was no query.

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/clock_text.h"
 #include "fcgi/admin_views.h"
 #include "fcgi/permissions.h"
 
@@ -117,16 +118,7 @@ TrackQuery TrackQueryFrom(const ListParams& params) {
 
 std::string FormatTrackDuration(const std::optional<int64_t>& ms) {
   if (!ms || *ms < 0) return "\u2014";
-  const int64_t s = (*ms + 500) / 1000;
-  char buf[48];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(s / 3600),
-                  static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(s / 60),
-                  static_cast<long long>(s % 60));
-  }
-  return buf;
+  return common::FormatClock(*ms + 500);  // to the nearest second
 }
 
 std::string FormatBitrate(const std::optional<int64_t>& bps) {

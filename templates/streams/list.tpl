@@ -56,7 +56,7 @@
 </div>
 </form>
 <p class="summary" id="streams-summary">{{SUMMARY}}</p>
-{{#EMPTY}}<p class="empty">No streams to show. {{#FILTERED}}<a href="{{CLEAR_HREF}}">Clear the filters</a>{{/FILTERED}}</p>{{/EMPTY}}
+{{#EMPTY}}<p class="empty">{{TEXT}} {{#FILTERED}}<a href="{{CLEAR_HREF}}">Clear the filters</a>{{/FILTERED}}</p>{{/EMPTY}}
 {{#TABLE}}
 <div class="table-wrap">
 <table class="data streams" id="streams-table" aria-describedby="streams-summary">

@@ -7,33 +7,11 @@
 
 #include "common/json.h"
 #include "tests/support/api_client.h"
+#include "tests/support/form_browser.h"
 #include "tests/support/stack.h"
 
 namespace sattva::testing {
 namespace {
-
-using Fields = std::vector<std::pair<std::string, std::string>>;
-
-std::string FormEncode(const Fields& fields) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
-  }
-  return out;
-}
 
 int Count(const std::string& hay, const std::string& needle) {
   int n = 0;
@@ -41,59 +19,7 @@ int Count(const std::string& hay, const std::string& needle) {
   return n;
 }
 
-// A browser without JavaScript: keeps the session cookie and reads CSRF tokens from pages.
-class Browser {
- public:
-  explicit Browser(int port) : port_(port) {}
-
-  HttpResponse Get(const std::string& target) {
-    HttpResponse r = HttpRequest(port_, "GET", target, "", CookieHeader());
-    Remember(r);
-    return r;
-  }
-
-  // Posts a form like a browser would: same-site Origin, the cookie and (by default) the CSRF
-  // token last seen on a page.
-  HttpResponse Post(const std::string& target, Fields fields, bool with_csrf = true,
-                    bool with_origin = true) {
-    if (with_csrf) fields.emplace_back("csrf_token", csrf);
-    auto headers = CookieHeader();
-    headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    if (with_origin) headers.emplace_back("Origin", "http://127.0.0.1:" + std::to_string(port_));
-    HttpResponse r = HttpRequest(port_, "POST", target, FormEncode(fields), headers);
-    Remember(r);
-    return r;
-  }
-
-  // Signs in through the form and loads the dashboard (for its CSRF token).
-  HttpResponse Login(const std::string& email, const std::string& password,
-                     const std::string& next = "") {
-    HttpResponse r =
-        Post("/admin/login", {{"email", email}, {"password", password}, {"next", next}}, false);
-    if (r.status == 303) Get("/admin/");
-    return r;
-  }
-
-  std::string cookie;  // "sattva_session=..."
-  std::string csrf;
-
- private:
-  std::vector<std::pair<std::string, std::string>> CookieHeader() const {
-    if (cookie.empty()) return {};
-    return {{"Cookie", cookie}};
-  }
-  void Remember(const HttpResponse& r) {
-    const std::string sc = r.Header("set-cookie");
-    if (!sc.empty()) {
-      std::string v = sc.substr(0, sc.find(';'));
-      cookie = v == "sattva_session=" ? "" : v;
-    }
-    std::smatch m;
-    static const std::regex kCsrf("name=\"csrf_token\" value=\"([^\"]+)\"");
-    if (std::regex_search(r.body, m, kCsrf)) csrf = m[1];
-  }
-  int port_;
-};
+using Browser = FormBrowser;
 
 class AdminPagesTest : public ::testing::Test {
  protected:

@@ -15,6 +15,7 @@
 
 #include "common/stream_keys.h"
 #include "tests/support/api_client.h"
+#include "tests/support/form_browser.h"
 #include "tests/support/process.h"
 #include "tests/support/stack.h"
 #include "tests/unit/common/test_files.h"
@@ -25,27 +26,6 @@ namespace {
 using Fields = std::vector<std::pair<std::string, std::string>>;
 const char* kBoundary = "----SattvaAdminTracksBoundary3xQ9";
 constexpr int64_t kUploadLimit = 200000;  // upload_max_bytes of this suite
-
-std::string FormEncode(const Fields& fields) {
-  static const char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const auto& [k, v] : fields) {
-    if (!out.empty()) out += '&';
-    for (const std::string* s : {&k, &v}) {
-      for (unsigned char c : *s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        }
-      }
-      if (s == &k) out += '=';
-    }
-  }
-  return out;
-}
 
 // 8 kHz mono 16-bit PCM: 16 kB per second.
 std::string Wav(double seconds) {
@@ -84,66 +64,18 @@ std::vector<int64_t> RowIds(const std::string& html) {
   return ids;
 }
 
-// A browser without JavaScript: keeps the session cookie and reads CSRF tokens from pages.
-class Browser {
+// The shared form browser, plus the tracks pages' upload form.
+class Browser : public FormBrowser {
  public:
-  explicit Browser(int port) : port_(port) {}
-
-  HttpResponse Get(const std::string& target, Fields extra_headers = {}) {
-    auto headers = CookieHeader();
-    for (auto& h : extra_headers) headers.push_back(h);
-    HttpResponse r = HttpRequest(port_, "GET", target, "", headers);
-    Remember(r);
-    return r;
-  }
-
-  HttpResponse Post(const std::string& target, Fields fields, bool with_csrf = true) {
-    if (with_csrf) fields.emplace_back("csrf_token", csrf);
-    auto headers = CookieHeader();
-    headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-    headers.emplace_back("Origin", Origin());
-    HttpResponse r = HttpRequest(port_, "POST", target, FormEncode(fields), headers);
-    Remember(r);
-    return r;
-  }
-
+  using FormBrowser::FormBrowser;
   // The upload form, as a browser without JavaScript sends it.
   HttpResponse Upload(const std::vector<FilePart>& files, const std::string& token) {
-    auto headers = CookieHeader();
-    headers.emplace_back("Content-Type", std::string("multipart/form-data; boundary=") + kBoundary);
-    headers.emplace_back("Origin", Origin());
-    HttpResponse r = HttpRequest(port_, "POST", "/admin/tracks/upload", Multipart(token, files),
-                                 headers, 30000);
-    Remember(r);
-    return r;
+    return PostBody("/admin/tracks/upload", Multipart(token, files),
+                    std::string("multipart/form-data; boundary=") + kBoundary);
   }
-
   HttpResponse Login(const std::string& email, const std::string& password) {
-    HttpResponse r = Post("/admin/login", {{"email", email}, {"password", password}}, false);
-    if (r.status == 303) Get("/admin/tracks");
-    return r;
+    return FormBrowser::Login(email, password, "", "/admin/tracks");
   }
-
-  std::string cookie;
-  std::string csrf;
-
- private:
-  std::string Origin() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::vector<std::pair<std::string, std::string>> CookieHeader() const {
-    if (cookie.empty()) return {};
-    return {{"Cookie", cookie}};
-  }
-  void Remember(const HttpResponse& r) {
-    const std::string sc = r.Header("set-cookie");
-    if (!sc.empty()) {
-      std::string v = sc.substr(0, sc.find(';'));
-      cookie = v == "sattva_session=" ? "" : v;
-    }
-    std::smatch m;
-    static const std::regex kCsrf("name=\"csrf_token\" value=\"([^\"]+)\"");
-    if (std::regex_search(r.body, m, kCsrf)) csrf = m[1];
-  }
-  int port_;
 };
 
 class AdminTracksTest : public ::testing::Test {

@@ -258,14 +258,3 @@ TEST_F(BrowserStationTest, QueueConflictBetweenTwoSessions) {
 
 }  // namespace
 }  // namespace sattva::testing
-
-// TEMPORARY (helper E, removed before the report): holds a stack for bench/admin_pages.sh.
-TEST(BenchHold, DISABLED_HoldStack) {
-  using namespace sattva::testing;
-  Stack stack;
-  WriteFile("/tmp/e-stack.env", "BENCH_BASE_URL=http://127.0.0.1:" + std::to_string(stack.nginx_port) +
-                                    "\nBENCH_PG_PORT=" + std::to_string(stack.pg_port) +
-                                    "\nBENCH_FCGI_PID=" + std::to_string(stack.fcgi().pid()) +
-                                    "\nBENCH_ACCESS_LOG=" + stack.log_path("nginx-access") + "\n");
-  while (access("/tmp/e-stack.stop", F_OK) != 0) sleep(1);
-}

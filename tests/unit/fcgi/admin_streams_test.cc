@@ -1,9 +1,12 @@
 // The streams pages' views rendered from the real templates/: the list's columns and badges,
 // the stream page's controls per role, the queue's forms and versions, escaping, errors.
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "fcgi/admin/streams_views.h"
 #include "fcgi/admin_views.h"
+#include "fcgi/stream_rules.h"
 #include "fcgi/templates.h"
 
 namespace sattva::fcgi {
@@ -98,6 +101,66 @@ TEST(AdminStreamsViewTest, ErrorFieldsFollowTheRulesMessages) {
   EXPECT_EQ(StreamErrorField("a stream with slug 'x' exists"), "slug");
   EXPECT_EQ(StreamErrorField("placeholder_track_id 9 is not a live track"), "placeholder_track_id");
   EXPECT_EQ(StreamErrorField("something else"), "");
+}
+
+int StatusOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const HttpError& e) {
+    return e.status();
+  }
+  return 200;
+}
+
+TEST(StreamRulesTest, ValidationOfTheFieldsBothSurfacesShare) {
+  StreamFields ok;
+  ok.title = "Lo-fi \xF0\x9F\x8E\xA7";
+  ok.slug = "lo-fi-1";
+  EXPECT_EQ(StatusOf([&] { ValidateStreamFields(ok, true); }), 200);
+  auto with = [&](auto set) {
+    StreamFields f = ok;
+    set(f);
+    return StatusOf([&] { ValidateStreamFields(f, true); });
+  };
+  EXPECT_EQ(with([](StreamFields& f) { f.title = ""; }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.title.reset(); }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.title = std::string(201, 'x'); }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.title = std::string(200, 'x'); }), 200);
+  EXPECT_EQ(with([](StreamFields& f) { f.title = "tab\there"; }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.title = "bad \xC3"; }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.slug = "Upper"; }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.slug = "-lead"; }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.slug = std::string(64, 'a'); }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.slug = std::string(63, 'a'); }), 200);
+  EXPECT_EQ(with([](StreamFields& f) { f.description = std::string(5001, 'd'); }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.auto_end_timeout_s = 9; }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.auto_end_timeout_s = 86401; }), 422);
+  EXPECT_EQ(with([](StreamFields& f) { f.auto_end_timeout_s = 10; }), 200);
+  EXPECT_EQ(with([](StreamFields& f) { f.placeholder_track_id = std::optional<int64_t>(0); }), 422);
+  // An update may leave everything out.
+  EXPECT_EQ(StatusOf([&] { ValidateStreamFields(StreamFields(), false); }), 200);
+}
+
+TEST(StreamRulesTest, JsonFieldsHaveTheirTypes) {
+  auto parse = [](const std::string& text, bool create) {
+    Json::Value v;
+    Json::Reader().parse(text, v);
+    return StatusOf([&] { StreamFieldsFromJson(v, create); });
+  };
+  EXPECT_EQ(parse("{\"slug\":\"a\",\"title\":\"A\",\"public\":false}", true), 200);
+  EXPECT_EQ(parse("{\"public\":\"no\"}", false), 400);
+  EXPECT_EQ(parse("{\"auto_end_enabled\":1}", false), 400);
+  EXPECT_EQ(parse("{\"auto_end_timeout_s\":\"60\"}", false), 400);
+  EXPECT_EQ(parse("{\"placeholder_track_id\":\"7\"}", false), 400);
+  EXPECT_EQ(parse("{\"placeholder_track_id\":null}", false), 200);
+  EXPECT_EQ(parse("{\"colour\":\"red\"}", false), 422);
+  EXPECT_EQ(parse("{\"slug\":\"a\"}", true), 422);
+  Json::Value v;
+  Json::Reader().parse("{\"public\":false,\"auto_end_enabled\":true}", v);
+  const StreamFields f = StreamFieldsFromJson(v, false);
+  ASSERT_TRUE(f.is_public.has_value());
+  EXPECT_FALSE(*f.is_public);
+  EXPECT_TRUE(*f.auto_end_enabled);
 }
 
 TEST(AdminStreamsViewTest, ListParamsValidate) {
@@ -271,6 +334,20 @@ TEST(AdminStreamsViewTest, ConflictAndSearchResultsAndPlaceholderPicker) {
   EXPECT_TRUE(Has(html, "<option value=\"3\" selected>Loop</option>"));
   EXPECT_TRUE(Has(html, "<option value=\"99\">"));
   EXPECT_TRUE(Has(html, "value=\"rain\""));
+}
+
+TEST(AdminStreamsViewTest, ALongQueueListsItsFirstItemsWithAShowAllLink) {
+  const Principal admin = MakePrincipal(1, Role::kAdmin);
+  StreamPageData d = PageData();
+  d.queue.length = 250;
+  std::string html = RenderPage(admin, d);
+  EXPECT_TRUE(Has(html, "Showing the first 2 of 250 items."));
+  EXPECT_TRUE(Has(html, "href=\"/admin/streams/7?queue=all#queue-panel\""));
+  EXPECT_TRUE(Has(html, "id=\"queue-count\">(250)"));
+  EXPECT_TRUE(Has(html, "max=\"250\""));  // a position anywhere in the queue
+  d.queue.length = 2;
+  html = RenderPage(admin, d);
+  EXPECT_FALSE(Has(html, "queue-show-all"));
 }
 
 TEST(AdminStreamsViewTest, SettingsErrorKeepsWhatWasTyped) {
