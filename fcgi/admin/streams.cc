@@ -105,6 +105,7 @@ Response RenderStreamPage(RequestContext& ctx, const Principal& p, int64_t id, i
 
   LayoutInfo layout = PageLayout(ctx, p, data.stream.title, "streams", status == 200);
   layout.styles.push_back("/static/css/streams.css");
+  layout.styles.push_back("/static/css/charts.css");
   layout.scripts.push_back("/static/vendor/sortable.min.js");
   layout.scripts.push_back("/static/js/queue.js");
   layout.scripts.push_back("/static/js/stream-live.js");

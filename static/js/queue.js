@@ -130,7 +130,7 @@
       li.appendChild(form);
       ul.appendChild(li);
     });
-    if (summary) summary.textContent = items.length ? items.length + ' suggestions' : 'No track matches.';
+    if (summary) summary.textContent = items.length === 1 ? '1 suggestion' : items.length ? items.length + ' suggestions' : 'No track matches.';
   }
 
   var timer = null;

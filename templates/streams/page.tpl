@@ -68,8 +68,8 @@
 </div>
 {{/ADD}}
 </section>
-<section class="panel" aria-labelledby="listeners-h">
-<h2 id="listeners-h">Listeners, last 24 hours</h2>
+<section class="panel" aria-label="Listeners">
+{{!-- The chart's own caption names it ("Listeners, last 24 hours"). --}}
 {{>LISTENER_CHART}}
 </section>
 {{>HISTORY}}
