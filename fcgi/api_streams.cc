@@ -33,7 +33,7 @@ std::optional<int64_t> IfVersion(const RequestContext& ctx, const Json::Value* b
   return std::nullopt;
 }
 
-Json::Value NowPlayingJson(const StreamLive& live) {
+Json::Value NowPlayingJson(const StreamLive& live, int64_t now_ms) {
   if (live.now_item.empty()) return Json::Value(Json::nullValue);
   Json::Value np(Json::objectValue);
   Json::Value item;
@@ -42,7 +42,11 @@ Json::Value NowPlayingJson(const StreamLive& live) {
     for (const auto& name : item.getMemberNames()) np[name] = item[name];
   }
   np["started_at"] = live.now_started_at;
-  np["position_ms"] = common::JsonInt(live.now_position_ms);
+  const Json::Value& t = item["track"];
+  const int64_t duration_ms =
+      t.isObject() && t["duration_ms"].isIntegral() ? t["duration_ms"].asInt64() : 0;
+  const bool looping = item["placeholder"].isBool() && item["placeholder"].asBool();
+  np["position_ms"] = common::JsonInt(PlaybackPositionMs(live, duration_ms, looping, now_ms));
   return np;
 }
 
@@ -67,7 +71,7 @@ Json::Value StreamJson(RequestContext& ctx, const Stream& s, const StreamLive& l
   v["auto_end"] = ae;
   v["queue_length"] = common::JsonInt(live.queue_length);
   v["queue_version"] = common::JsonInt(live.queue_version);
-  v["now_playing"] = NowPlayingJson(live);
+  v["now_playing"] = NowPlayingJson(live, common::UnixMillis(ctx.env.clock.WallNow()));
   return v;
 }
 

@@ -14,7 +14,7 @@ extern "C" {
 
 #include "common/log.h"
 #include "common/password.h"
-#include "fcgi/admin_pages.h"
+#include "fcgi/admin/routes.h"
 #include "fcgi/api.h"
 #include "fcgi/health.h"
 #include "fcgi/openapi.h"

@@ -5,7 +5,7 @@
 
 #include "common/json.h"
 #include "common/pg.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/pg_cursor.h"
 
 namespace sattva::fcgi {
@@ -207,7 +207,8 @@ void HistoryStore::ForEach(pqxx::transaction_base& tx, const HistoryQuery& q,
 }
 
 std::vector<SessionRecord> HistoryStore::Sessions(pqxx::transaction_base& tx,
-                                                  const SessionQuery& q, int64_t* total) {
+                                                  const SessionQuery& q, int64_t* total,
+                                                  int64_t count_cap) {
   const int per_page = std::clamp(q.per_page, 1, 100);
   const int64_t offset = static_cast<int64_t>(std::max(q.page, 1) - 1) * per_page;
   const std::string where =
@@ -220,11 +221,14 @@ std::vector<SessionRecord> HistoryStore::Sessions(pqxx::transaction_base& tx,
           common::SqlIsoUtc("s.ended_at", "ended_at", true) +
           ", coalesce(s.end_reason, '') AS end_reason, coalesce(s.end_detail, '') AS end_detail, "
           "s.ended_by, coalesce(nullif(u.display_name, ''), u.email, '') AS ended_by_name, "
-          "s.peak_listeners, s.tracks_played, count(*) OVER () AS total "
+          "s.peak_listeners, s.tracks_played "
           "FROM stream_sessions s LEFT JOIN users u ON u.id = s.ended_by" +
           where + " ORDER BY s.started_at DESC, s.id DESC LIMIT $4 OFFSET $5");
   tx.conn().prepare("history_sessions_count",
                     "SELECT count(*) FROM stream_sessions s" + where);
+  tx.conn().prepare("history_sessions_count_capped",
+                    "SELECT count(*) FROM (SELECT 1 FROM stream_sessions s" + where +
+                        " LIMIT $4) c");
   pqxx::result r =
       tx.exec_prepared("history_sessions", q.stream_id, q.since, q.until, per_page, offset);
   std::vector<SessionRecord> out;
@@ -241,8 +245,12 @@ std::vector<SessionRecord> HistoryStore::Sessions(pqxx::transaction_base& tx,
     s.tracks_played = row["tracks_played"].as<int64_t>();
     out.push_back(std::move(s));
   }
-  if (!r.empty()) {
-    *total = r[0]["total"].as<int64_t>();
+  if (!out.empty() && q.page <= 1 && static_cast<int>(out.size()) < per_page) {
+    *total = static_cast<int64_t>(out.size());  // everything fits on page 1: no count needed
+  } else if (count_cap > 0) {
+    *total = tx.exec_prepared1("history_sessions_count_capped", q.stream_id, q.since, q.until,
+                               count_cap + 1)[0]
+                 .as<int64_t>();
   } else {
     *total = tx.exec_prepared1("history_sessions_count", q.stream_id, q.since, q.until)[0]
                  .as<int64_t>();

@@ -93,9 +93,9 @@ class HistoryStore {
   // `fn` returning false stops.
   static void ForEach(pqxx::transaction_base& tx, const HistoryQuery& q,
                       const std::function<bool(const PlayRecord&)>& fn);
-  // One page of sessions, newest first, and the number that match.
+  // One page of sessions, newest first, and the number that match; `count_cap` as for List.
   static std::vector<SessionRecord> Sessions(pqxx::transaction_base& tx, const SessionQuery& q,
-                                             int64_t* total);
+                                             int64_t* total, int64_t count_cap = 0);
 };
 
 // The stream page's history filters (history_since, history_until as YYYY-MM-DD, the until

@@ -5,7 +5,7 @@
 
 #include "common/clock_text.h"
 #include "common/json.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 
 namespace sattva::fcgi {
 namespace {
@@ -24,12 +24,7 @@ std::optional<PublicNowPlaying> NowOf(const StreamLive& l, int64_t now_ms) {
   if (t["artist"].isString()) n.artist = t["artist"].asString();
   if (t["duration_ms"].isIntegral()) n.duration_ms = std::max<int64_t>(0, t["duration_ms"].asInt64());
   n.started_at = l.now_started_at;
-  int64_t pos = l.now_position_ms;
-  if (l.now_position_at_ms > 0 && now_ms > l.now_position_at_ms) {
-    pos += now_ms - l.now_position_at_ms;
-  }
-  if (n.duration_ms > 0) pos = std::min(pos, n.duration_ms);
-  n.position_ms = std::max<int64_t>(0, pos);
+  n.position_ms = PlaybackPositionMs(l, n.duration_ms, item["placeholder"].isBool() && item["placeholder"].asBool(), now_ms);
   return n;
 }
 

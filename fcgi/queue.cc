@@ -131,18 +131,37 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return 1
 )lua";
 
-// KEYS: 1 ids, 2 items, 3 meta, 4 now playing. ARGV: 1 how many items (-1: all). One
-// consistent read: {version, items, now playing, queue length}.
+// KEYS: 1 ids, 2 items, 3 meta, 4 now playing. ARGV: 1 how many items (-1: all), 2 "rows" to
+// get each item as decoded fields instead of its JSON text. One consistent read: {version,
+// items, now playing, queue length}. As rows, an item is {id, title, artist, duration_ms,
+// added_by id, added_by name} (numbers as decimal text, "" when absent): Redis decodes the JSON
+// in C (cjson), far cheaper than parsing it again in every page render.
 constexpr const char* kSnapshot = R"lua(
 local ver = tonumber(redis.call('HGET', KEYS[3], 'version') or '0')
 local max = tonumber(ARGV[1])
+local rows = ARGV[2] == 'rows'
 local ids = redis.call('LRANGE', KEYS[1], 0, max < 0 and -1 or max - 1)
+local function text(v)
+  if type(v) == 'string' then return v end
+  if type(v) == 'number' then return string.format('%d', v) end
+  return ''
+end
 local out = {}
 for k = 1, #ids, 1000 do
   local chunk = redis.call('HMGET', KEYS[2], unpack(ids, k, math.min(k + 999, #ids)))
   for i = 1, #chunk do
     if chunk[i] then
-      out[#out + 1] = '{"position":' .. (#out + 1) .. ',' .. string.sub(chunk[i], 2)
+      if rows then
+        local ok, it = pcall(cjson.decode, chunk[i])
+        if ok and type(it) == 'table' then
+          local t = type(it.track) == 'table' and it.track or {}
+          local by = type(it.added_by) == 'table' and it.added_by or {}
+          out[#out + 1] = {text(it.id), text(t.title), text(t.artist), text(t.duration_ms),
+                           text(by.id), text(by.name)}
+        end
+      else
+        out[#out + 1] = '{"position":' .. (#out + 1) .. ',' .. string.sub(chunk[i], 2)
+      end
     end
   end
 end
@@ -215,8 +234,10 @@ common::RedisReplyPtr QueueStore::Run(const std::string& which, int64_t sid,
   return r;
 }
 
-QueueSnapshot QueueStore::Snapshot(int64_t sid, int64_t max_items) {
-  common::RedisReplyPtr r = Run("snapshot", sid, {std::to_string(max_items < 0 ? -1 : max_items)});
+QueueSnapshot QueueStore::Snapshot(int64_t sid, int64_t max_items, bool as_rows) {
+  common::RedisReplyPtr r = Run("snapshot", sid,
+                                {std::to_string(max_items < 0 ? -1 : max_items),
+                                 as_rows ? "rows" : "text"});
   QueueSnapshot s;
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
     throw common::RedisError("redis: unexpected queue snapshot");
@@ -224,9 +245,27 @@ QueueSnapshot QueueStore::Snapshot(int64_t sid, int64_t max_items) {
   s.version = r->element[0]->integer;
   s.length = r->element[3]->integer;
   const redisReply* items = r->element[1];
-  s.items.reserve(items->elements);
-  for (size_t i = 0; i < items->elements; ++i) {
-    s.items.push_back(common::ReplyString(items->element[i]));
+  if (as_rows) {
+    s.rows.reserve(items->elements);
+    for (size_t i = 0; i < items->elements; ++i) {
+      const redisReply* f = items->element[i];
+      if (f->type != REDIS_REPLY_ARRAY || f->elements != 6) continue;
+      QueueRow row;
+      row.id = common::ReplyString(f->element[0]);
+      row.title = common::ReplyString(f->element[1]);
+      row.artist = common::ReplyString(f->element[2]);
+      const std::string duration = common::ReplyString(f->element[3]);
+      if (!duration.empty()) row.duration_ms = std::atoll(duration.c_str());
+      const std::string by = common::ReplyString(f->element[4]);
+      if (!by.empty()) row.added_by = std::atoll(by.c_str());
+      row.added_by_name = common::ReplyString(f->element[5]);
+      s.rows.push_back(std::move(row));
+    }
+  } else {
+    s.items.reserve(items->elements);
+    for (size_t i = 0; i < items->elements; ++i) {
+      s.items.push_back(common::ReplyString(items->element[i]));
+    }
   }
   const redisReply* now = r->element[2];
   if (now->elements >= 2) {

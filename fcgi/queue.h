@@ -34,12 +34,24 @@ struct NewQueueItem {
   std::string added_at;  // ISO-8601 UTC
 };
 
+// One queue item's fields for display (Snapshot with as_rows).
+struct QueueRow {
+  std::string id;
+  std::string title;
+  std::string artist;
+  std::optional<int64_t> duration_ms;
+  std::optional<int64_t> added_by;
+  std::string added_by_name;
+};
+
 struct QueueSnapshot {
   int64_t version = 0;
   // Each item as a JSON object text, position included, in play order:
   // {"position":1,"id":"41","track":{...},"added_by":{...},"added_at":"..."}. Kept as text so a
   // read joins them instead of parsing and re-serialising every item.
   std::vector<std::string> items;
+  // Instead of `items` when asked for rows: the fields a page shows, in play order.
+  std::vector<QueueRow> rows;
   int64_t length = 0;       // items in the queue (more than items.size() when cut short)
   Json::Value now_playing;  // null, or {item..., started_at, position_ms}
   // {"stream_id":N,"version":V,"now_playing":...,"items":[...]}
@@ -60,8 +72,9 @@ class QueueStore {
   // |redis| must outlive the store. `event_maxlen` trims sattva:events.
   QueueStore(common::Redis& redis, int64_t event_maxlen);
 
-  // The queue in play order; with max_items >= 0 only its first max_items items.
-  QueueSnapshot Snapshot(int64_t stream_id, int64_t max_items = -1);
+  // The queue in play order; with max_items >= 0 only its first max_items items. With
+  // `as_rows`, the items come decoded in `rows` (for pages) instead of as JSON text in `items`.
+  QueueSnapshot Snapshot(int64_t stream_id, int64_t max_items = -1, bool as_rows = false);
   int64_t Length(int64_t stream_id);
 
   // `at` is "end", "next" or a 1-based position (1..length+1). Returns the new version and sets

@@ -39,7 +39,7 @@ bool IsAdminPath(const std::string& path) {
 
 // The plain error page of the admin panel: no templates (it must work when they are broken), the
 // admin stylesheet and markup of templates/error.tpl. Signed-in pages get the layout instead
-// (fcgi/admin_pages.cc).
+// (fcgi/admin/pages.cc).
 std::string HtmlErrorPage(int status, const std::string& message) {
   const std::string title = HtmlEscape(std::to_string(status) + " " + StatusText(status));
   std::string text = HtmlEscape(message);

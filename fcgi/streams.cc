@@ -295,6 +295,16 @@ std::vector<StreamLive> ReadLiveMany(common::Redis& redis, const std::vector<Str
   return out;
 }
 
+int64_t PlaybackPositionMs(const StreamLive& live, int64_t duration_ms, bool looping,
+                           int64_t now_ms) {
+  int64_t pos = std::max<int64_t>(0, live.now_position_ms);
+  if (live.state == "running" && live.now_position_at_ms > 0 && now_ms > live.now_position_at_ms) {
+    pos += now_ms - live.now_position_at_ms;
+  }
+  if (duration_ms > 0) pos = looping ? pos % duration_ms : std::min(pos, duration_ms);
+  return pos;
+}
+
 StreamLive ReadLive(common::Redis& redis, const Stream& s) {
   return ReadLiveMany(redis, {s})[0];
 }

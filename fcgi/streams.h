@@ -100,6 +100,11 @@ struct StreamLive {
   int64_t now_position_ms = 0;
   int64_t now_position_at_ms = 0;
 };
+// Where playback is at `now_ms` (wall clock), from what the streamer last wrote: while a stream
+// runs it has moved on since position_at. A queue item stops at its end (duration_ms > 0); a
+// placeholder (`looping`) starts over, and its position is written only when the loop begins.
+int64_t PlaybackPositionMs(const StreamLive& live, int64_t duration_ms, bool looping,
+                           int64_t now_ms);
 // One stream's live view: one Redis round trip.
 StreamLive ReadLive(common::Redis& redis, const Stream& s);
 // Every stream's live view, in the order given: one Redis round trip (one read-only script)

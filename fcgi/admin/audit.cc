@@ -3,7 +3,7 @@
 
 #include "common/email.h"
 #include "fcgi/admin/audit_views.h"
-#include "fcgi/admin_handlers.h"
+#include "fcgi/admin/handlers.h"
 #include "fcgi/auth.h"
 
 namespace sattva::fcgi {

@@ -68,11 +68,19 @@ double YAt(double value, double top) {
 }
 
 std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  std::string s = buf;
-  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
-  if (s == "-0") s = "0";
+  // One decimal, no trailing ".0", no "-0". Hundreds of these go into every chart, so this is
+  // integer arithmetic rather than printf.
+  long long tenths = std::llround(v * 10);
+  std::string s;
+  if (tenths < 0) {
+    s += '-';
+    tenths = -tenths;
+  }
+  s += std::to_string(tenths / 10);
+  if (tenths % 10 != 0) {
+    s += '.';
+    s += static_cast<char>('0' + tenths % 10);
+  }
   return s;
 }
 

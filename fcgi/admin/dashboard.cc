@@ -3,7 +3,7 @@
 // and queues, one query per chart.
 #include "fcgi/admin/charts.h"
 #include "fcgi/admin/dashboard_views.h"
-#include "fcgi/admin_handlers.h"
+#include "fcgi/admin/handlers.h"
 #include "fcgi/auth.h"
 #include "fcgi/permissions.h"
 #include "fcgi/stats.h"

@@ -1,6 +1,6 @@
 #include "fcgi/admin/dashboard_views.h"
 
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 
 namespace sattva::fcgi {
 namespace {

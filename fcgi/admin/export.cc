@@ -8,7 +8,7 @@
 #include "common/json.h"
 #include "fcgi/admin/audit_views.h"
 #include "fcgi/admin/users_views.h"
-#include "fcgi/admin_handlers.h"
+#include "fcgi/admin/handlers.h"
 #include "fcgi/audit.h"
 #include "fcgi/auth.h"
 #include "fcgi/history.h"

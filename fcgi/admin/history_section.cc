@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/history.h"
 #include "fcgi/templates.h"
 
@@ -16,7 +16,7 @@ using ctemplate::TemplateDictionary;
 
 constexpr int kHistoryPerPage = 20;
 constexpr int kSessionsPerPage = 10;
-constexpr int64_t kCountCap = 10000;
+constexpr int64_t kCountCap = 1000;  // past this, a page says "more than"
 
 // The section's own query parameters; everything else on the page's URL is kept as it is.
 const std::set<std::string>& OwnKeys() {
@@ -162,9 +162,11 @@ void FillStreamHistorySections(RequestContext& ctx, TemplateDictionary* d, int64
   // only a little past this page, and say "more than" beyond that.
   const int64_t cap = std::max<int64_t>(
       kCountCap, static_cast<int64_t>(st.history_page) * kHistoryPerPage);
+  const int64_t sessions_cap = std::max<int64_t>(
+      kCountCap, static_cast<int64_t>(st.sessions_page) * kSessionsPerPage);
   ctx.Read([&](pqxx::transaction_base& tx) {
     plays = HistoryStore::List(tx, hq, &plays_total, cap);
-    sessions = HistoryStore::Sessions(tx, sq, &sessions_total);
+    sessions = HistoryStore::Sessions(tx, sq, &sessions_total, sessions_cap);
   });
 
   TemplateDictionary* s = d->AddIncludeDictionary(include_name);
@@ -201,9 +203,18 @@ void FillStreamHistorySections(RequestContext& ctx, TemplateDictionary* d, int64
   s->SetValue("EXPORT_CSV_HREF", st.ExportUrl("csv"));
   s->SetValue("EXPORT_JSON_HREF", st.ExportUrl("json"));
 
-  s->SetValue("SESSIONS_SUMMARY",
-              ListSummary(st.sessions_page, kSessionsPerPage, sessions_total, sessions.size(),
-                          sessions_total == 1 ? "session" : "sessions"));
+  const bool more_sessions = sessions_total > sessions_cap;
+  if (more_sessions && !sessions.empty()) {
+    const int64_t first = static_cast<int64_t>(st.sessions_page - 1) * kSessionsPerPage + 1;
+    s->SetValue("SESSIONS_SUMMARY", "Showing " + std::to_string(first) + "\u2013" +
+                                        std::to_string(first + sessions.size() - 1) +
+                                        " of more than " + std::to_string(sessions_cap) +
+                                        " sessions");
+  } else {
+    s->SetValue("SESSIONS_SUMMARY",
+                ListSummary(st.sessions_page, kSessionsPerPage, sessions_total, sessions.size(),
+                            sessions_total == 1 ? "session" : "sessions"));
+  }
   for (const SessionRecord& r : sessions) {
     TemplateDictionary* row = s->AddSectionDictionary("SESSION");
     row->SetValue("ID", std::to_string(r.id));
@@ -227,9 +238,13 @@ void FillStreamHistorySections(RequestContext& ctx, TemplateDictionary* d, int64
     row->SetValue("TRACKS", std::to_string(r.tracks_played));
   }
   if (sessions.empty()) s->ShowSection("NO_SESSIONS");
-  FillPager(s, "SESSIONS_PAGER", st.sessions_page, kSessionsPerPage, sessions_total,
-            st.Url(st.history_page, st.sessions_page - 1, true),
-            st.Url(st.history_page, st.sessions_page + 1, true));
+  TemplateDictionary* sessions_pager =
+      FillPager(s, "SESSIONS_PAGER", st.sessions_page, kSessionsPerPage, sessions_total,
+                st.Url(st.history_page, st.sessions_page - 1, true),
+                st.Url(st.history_page, st.sessions_page + 1, true));
+  if (more_sessions && sessions_pager != nullptr) {
+    sessions_pager->SetValue("PAGES", "more than " + std::to_string(sessions_cap / kSessionsPerPage));
+  }
 
   const bool more = plays_total > cap;
   if (more && !plays.empty()) {

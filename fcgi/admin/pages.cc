@@ -1,10 +1,10 @@
 // The admin panel's shared plumbing, sign-in and sign-out. The dashboard is fcgi/admin/dashboard.cc.
-#include "fcgi/admin_pages.h"
+#include "fcgi/admin/routes.h"
 
 #include <optional>
 
 #include "common/log.h"
-#include "fcgi/admin_handlers.h"
+#include "fcgi/admin/handlers.h"
 #include "fcgi/auth.h"
 #include "fcgi/login.h"
 #include "fcgi/templates.h"

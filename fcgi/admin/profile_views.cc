@@ -1,7 +1,7 @@
 #include "fcgi/admin/profile_views.h"
 
 #include "fcgi/admin/view_helpers.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/permissions.h"
 #include "fcgi/templates.h"
 #include "fcgi/user_rules.h"

@@ -9,7 +9,7 @@
 #include "fcgi/admin/charts.h"
 #include "fcgi/admin/history_section.h"
 #include "fcgi/admin/streams_views.h"
-#include "fcgi/admin_handlers.h"
+#include "fcgi/admin/handlers.h"
 #include "fcgi/auth.h"
 #include "fcgi/stream_rules.h"
 
@@ -99,7 +99,7 @@ Response RenderStreamPage(RequestContext& ctx, const Principal& p, int64_t id, i
   data.live = ReadLive(ctx.res.redis, data.stream);
   const std::string* qa = ctx.req.QueryParam("queue");
   data.queue_all = qa != nullptr && *qa == "all";
-  data.queue = QueueOf(ctx).Snapshot(id, data.queue_all ? -1 : kQueueShown);
+  data.queue = QueueOf(ctx).Snapshot(id, data.queue_all ? -1 : kQueueShown, /*as_rows=*/true);
   data.queue_conflict = st.queue_conflict;
   data.queue_error = st.queue_error;
 

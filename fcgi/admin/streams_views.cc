@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "common/json.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/permissions.h"
 #include "fcgi/templates.h"
 
@@ -45,12 +45,7 @@ NowView NowOf(const StreamLive& live, int64_t now_ms) {
     n.artist = t["artist"].isString() ? t["artist"].asString() : "";
     if (t["duration_ms"].isIntegral()) n.duration_ms = t["duration_ms"].asInt64();
   }
-  // The streamer writes the position every 500 ms; while it plays, it has moved on since.
-  n.position_ms = live.now_position_ms;
-  if (live.state == "running" && live.now_position_at_ms > 0 && now_ms > live.now_position_at_ms) {
-    n.position_ms += now_ms - live.now_position_at_ms;
-  }
-  if (n.duration_ms > 0) n.position_ms = std::min(n.position_ms, n.duration_ms);
+  n.position_ms = PlaybackPositionMs(live, n.duration_ms, item["placeholder"].isBool() && item["placeholder"].asBool(), now_ms);
   return n;
 }
 
@@ -318,11 +313,11 @@ void FillStreamPage(TemplateDictionary* d, const Principal& viewer, const Stream
   // The queue.
   d->SetValue("QUEUE_VERSION", Num(data.queue.version));
   const int64_t n = std::max<int64_t>(data.queue.length,
-                                      static_cast<int64_t>(data.queue.items.size()));
+                                      static_cast<int64_t>(data.queue.rows.size()));
   d->SetValue("QUEUE_LENGTH", Num(n));
-  if (static_cast<int64_t>(data.queue.items.size()) < n) {
+  if (static_cast<int64_t>(data.queue.rows.size()) < n) {
     TemplateDictionary* more = d->AddSectionDictionary("QUEUE_MORE");
-    more->SetValue("SHOWN", Num(static_cast<int64_t>(data.queue.items.size())));
+    more->SetValue("SHOWN", Num(static_cast<int64_t>(data.queue.rows.size())));
     more->SetValue("TOTAL", Num(n));
   } else if (data.queue_all && n > kQueueShown) {
     d->ShowSection("QUEUE_FIRST_ONLY");
@@ -338,30 +333,19 @@ void FillStreamPage(TemplateDictionary* d, const Principal& viewer, const Stream
     d->AddSectionDictionary("CAN_CLEAR")->SetValue("VERSION", Num(data.queue.version));
   }
   int64_t pos = 0;
-  for (const std::string& text : data.queue.items) {
+  for (const QueueRow& item : data.queue.rows) {
     ++pos;
-    Json::Value item;
-    std::string err;
-    if (!common::ParseJson(text, &item, &err) || !item.isObject()) continue;
     TemplateDictionary* li = d->AddSectionDictionary("ITEM");
-    const std::string id = item["id"].isString() ? item["id"].asString() : "";
-    li->SetValue("ITEM_ID", id);
+    li->SetValue("ITEM_ID", item.id);
     li->SetValue("POSITION", Num(pos));
     li->SetValue("MAX", Num(n));
-    const Json::Value& t = item["track"];
-    li->SetValue("TITLE", t["title"].isString() && !t["title"].asString().empty()
-                              ? t["title"].asString()
-                              : "Untitled");
-    if (t["artist"].isString() && !t["artist"].asString().empty()) {
-      li->AddSectionDictionary("ARTIST")->SetValue("TEXT", t["artist"].asString());
+    li->SetValue("TITLE", item.title.empty() ? "Untitled" : item.title);
+    if (!item.artist.empty()) li->AddSectionDictionary("ARTIST")->SetValue("TEXT", item.artist);
+    if (item.duration_ms) {
+      li->AddSectionDictionary("DURATION")->SetValue("TEXT", ClockText((*item.duration_ms + 999) / 1000));
     }
-    if (t["duration_ms"].isIntegral()) {
-      li->AddSectionDictionary("DURATION")
-          ->SetValue("TEXT", ClockText((t["duration_ms"].asInt64() + 999) / 1000));
-    }
-    const Json::Value& by = item["added_by"];
-    li->SetValue("ADDED_BY", by["name"].isString() ? by["name"].asString() : "");
-    const bool own = by["id"].isIntegral() && by["id"].asInt64() == viewer.user.id;
+    li->SetValue("ADDED_BY", item.added_by_name);
+    const bool own = item.added_by && *item.added_by == viewer.user.id;
     if (queue_manage) {
       li->ShowSection("MANAGE");
     } else if (queue_add && own) {

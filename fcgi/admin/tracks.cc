@@ -11,7 +11,7 @@
 #include "fcgi/admin/export.h"
 #include "fcgi/admin/list.h"
 #include "fcgi/admin/tracks_views.h"
-#include "fcgi/admin_handlers.h"
+#include "fcgi/admin/handlers.h"
 #include "fcgi/auth.h"
 #include "fcgi/multipart.h"
 #include "fcgi/track_rules.h"

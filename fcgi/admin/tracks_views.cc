@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "common/clock_text.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/permissions.h"
 
 namespace sattva::fcgi {

@@ -4,7 +4,7 @@
 
 #include "common/password.h"
 #include "fcgi/admin/users_views.h"
-#include "fcgi/admin_handlers.h"
+#include "fcgi/admin/handlers.h"
 #include "fcgi/auth.h"
 #include "fcgi/user_rules.h"
 

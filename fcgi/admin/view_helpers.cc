@@ -4,7 +4,7 @@
 #include <cctype>
 
 #include "common/json.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 
 namespace sattva::fcgi::views {
 

@@ -11,6 +11,7 @@
   var position = 0;
   var duration = 0;
   var running = false;
+  var looping = false;  // a placeholder starts over at its end
   var last = Date.now();
 
   function clock(sec) {
@@ -27,7 +28,10 @@
 
   function tick() {
     var now = Date.now();
-    if (running && duration > 0) position = Math.min(duration, position + (now - last));
+    if (running && duration > 0) {
+      position = looping ? (position + (now - last)) % duration
+                         : Math.min(duration, position + (now - last));
+    }
     last = now;
     progress = document.getElementById('now-progress');
     if (progress && duration > 0) {
@@ -49,6 +53,7 @@
       setText('now-artist', np.track.artist ? '\u2014 ' + np.track.artist : '');
       duration = np.track.duration_ms || 0;
       position = np.position_ms || 0;
+      looping = np.placeholder === true;
     } else {
       if (card) card.setAttribute('data-item-id', '');
       setText('now-title', 'Nothing is playing');

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fcgi/admin/streams_views.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/stream_rules.h"
 #include "fcgi/templates.h"
 
@@ -62,11 +62,25 @@ Stream MakeStream(int64_t id, const std::string& title, const std::string& slug)
   return s;
 }
 
-std::string Item(const std::string& id, const std::string& title, int64_t by,
-                 const std::string& by_name) {
+// A queue item as the streamer stores now playing (JSON text).
+std::string ItemJson(const std::string& id, const std::string& title, int64_t by,
+                     const std::string& by_name) {
   return "{\"id\":\"" + id + "\",\"track\":{\"id\":7,\"title\":\"" + title +
          "\",\"artist\":\"A\",\"duration_ms\":61000},\"added_by\":{\"id\":" +
          std::to_string(by) + ",\"name\":\"" + by_name + "\"},\"added_at\":\"x\"}";
+}
+
+// A queue item as a page reads it (QueueStore::Snapshot with as_rows).
+QueueRow Item(const std::string& id, const std::string& title, int64_t by,
+             const std::string& by_name) {
+  QueueRow r;
+  r.id = id;
+  r.title = title;
+  r.artist = "A";
+  r.duration_ms = 61000;
+  r.added_by = by;
+  r.added_by_name = by_name;
+  return r;
 }
 
 Query Q(std::initializer_list<std::pair<const std::string, std::string>> kv) { return Query(kv); }
@@ -198,7 +212,7 @@ TEST(AdminStreamsViewTest, ListShowsStateNowPlayingListenersAndCountdown) {
   a.live.listeners_bridge = 2;
   a.live.queue_length = 12;
   a.live.auto_end_zero_since_ms = 1'000'000;  // deadline 1'300'000
-  a.live.now_item = Item("9", "Song", 1, "dj");
+  a.live.now_item = ItemJson("9", "Song", 1, "dj");
   a.live.now_position_ms = 30000;
   StreamRow b{MakeStream(5, "Night", "night"), {}};
   b.live.state = "stopped";
@@ -252,13 +266,13 @@ StreamPageData PageData() {
   d.stream = MakeStream(7, "Lo-fi", "lofi");
   d.stream.desired_state = "running";
   d.live.state = "running";
-  d.live.now_item = Item("50", "Now Song", 1, "dj");
+  d.live.now_item = ItemJson("50", "Now Song", 1, "dj");
   d.live.now_position_ms = 10000;
   d.live.now_position_at_ms = 100000;
   d.now_ms = 102000;
   d.public_url = "https://radio.example";
   d.queue.version = 17;
-  d.queue.items = {Item("51", "First", 1, "dj"), Item("52", "Second", 2, "listener")};
+  d.queue.rows = {Item("51", "First", 1, "dj"), Item("52", "Second", 2, "listener")};
   return d;
 }
 

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fcgi/admin/tracks_views.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/templates.h"
 
 namespace sattva::fcgi {

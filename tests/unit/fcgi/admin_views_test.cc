@@ -4,7 +4,7 @@
 #include "fcgi/admin/audit_views.h"
 #include "fcgi/admin/profile_views.h"
 #include "fcgi/admin/users_views.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/templates.h"
 
 namespace sattva::fcgi {

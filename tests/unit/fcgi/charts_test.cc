@@ -84,8 +84,11 @@ TEST(ChartGeometryTest, AxesMapIntoThePlotArea) {
   EXPECT_DOUBLE_EQ(YAt(10, 10), kTop);
   EXPECT_DOUBLE_EQ(YAt(20, 10), kTop);  // clamped
   EXPECT_EQ(Num(12.0), "12");
-  EXPECT_EQ(Num(12.25), "12.2");
+  EXPECT_EQ(Num(12.25), "12.3");  // halves round away from zero
+  EXPECT_EQ(Num(12.24), "12.2");
   EXPECT_EQ(Num(-0.01), "0");
+  EXPECT_EQ(Num(-3.05), "-3.1");
+  EXPECT_EQ(Num(1234567.89), "1234567.9");
   EXPECT_EQ(HourMinute(kNow), "12:34");
 }
 

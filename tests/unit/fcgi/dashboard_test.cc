@@ -3,7 +3,7 @@
 
 #include "fcgi/admin/charts.h"
 #include "fcgi/admin/dashboard_views.h"
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/public_views.h"
 #include "fcgi/templates.h"
 

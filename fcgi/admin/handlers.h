@@ -1,10 +1,10 @@
 #pragma once
 // Shared by the admin page handlers (admin_pages.cc, admin_users.cc, admin_audit.cc,
-// admin_profile.cc). Not for other code: everything else uses fcgi/admin_pages.h.
+// admin_profile.cc). Not for other code: everything else uses fcgi/admin/routes.h.
 
 #include <string>
 
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 #include "fcgi/context.h"
 #include "fcgi/router.h"
 

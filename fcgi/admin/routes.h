@@ -14,6 +14,11 @@
 //   GET  /admin/audit                        actor, action, target_type, target_id, since, until
 //   GET  /admin/profile  POST /admin/profile  POST /admin/profile/password
 //   POST /admin/profile/tokens  POST /admin/profile/tokens/{id}/revoke
+//   /admin/streams..., /admin/tracks...      the station: docs/admin.md lists every page and form
+//   GET  /admin/{users,audit,tracks}/export.{csv,json}, /admin/streams/{id}/history/export.*
+//
+// One file per resource in fcgi/admin/: <resource>.cc (handlers, Register*Routes) and
+// <resource>_views.{h,cc} (pure rendering); list.h is the shared list machinery.
 //
 // 4xx errors on signed-in pages render inside the layout (403, 404, ...); others fall through to
 // Dispatch's plain HTML error page.

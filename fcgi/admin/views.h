@@ -1,7 +1,8 @@
 #pragma once
-// The admin pages' views: data in, HTML out (through templates/), no I/O. The handlers in
-// admin_pages.cc, admin_users.cc, admin_audit.cc and admin_profile.cc read the database, check
-// permissions and call these; the unit tests render them directly.
+// What every admin page shares: the layout (AdminPage, navigation, flash messages), sign-in,
+// error pages and small text helpers. Data in, HTML out (through templates/), no I/O. Each
+// resource has its own views next to its handlers (fcgi/admin/<resource>_views.h); the handlers
+// read the database, check permissions and call them; the unit tests render them directly.
 //
 // Every template is autoescaped (see fcgi/templates.h): the Fill* functions set plain text and
 // the templates escape it. URLs built here are percent-encoded; the templates HTML-escape them.

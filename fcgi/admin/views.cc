@@ -1,4 +1,4 @@
-#include "fcgi/admin_views.h"
+#include "fcgi/admin/views.h"
 
 #include <time.h>
 
