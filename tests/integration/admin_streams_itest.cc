@@ -61,11 +61,7 @@ std::vector<int64_t> StreamIdsOf(const std::string& html) {
 class AdminStreamsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    StackOptions o;
-    o.wsd = false;
-    o.extra_config = {"login_ip_limit = 100000", "streamer_lease_ttl_ms = 1500",
-                      "streamer_reconcile_ms = 250"};
-    stack_ = new Stack(o);
+    stack_ = new Stack(StreamerTestOptions());
     password_ = stack_->CreateAdmin("chief@example.com");
     mkdir((stack_->dir() + "/media").c_str(), 0755);
     pqxx::connection c(stack_->pg_dsn());

@@ -29,11 +29,7 @@ using SteadyClock = std::chrono::steady_clock;
 class AutoEndTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    StackOptions o;
-    o.wsd = false;
-    o.extra_config = {"login_ip_limit = 100000", "streamer_lease_ttl_ms = 1500",
-                      "streamer_reconcile_ms = 250"};
-    stack_ = new Stack(o);
+    stack_ = new Stack(StreamerTestOptions());
     password_ = stack_->CreateAdmin("ops@example.com");
   }
   static void TearDownTestSuite() {

@@ -258,4 +258,12 @@ void Stack::StartNginx() {
   }
 }
 
+StackOptions StreamerTestOptions() {
+  StackOptions o;
+  o.wsd = false;
+  o.extra_config = {"login_ip_limit = 100000", "streamer_lease_ttl_ms = 1500",
+                    "streamer_reconcile_ms = 250"};
+  return o;
+}
+
 }  // namespace sattva::testing

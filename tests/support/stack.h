@@ -21,6 +21,10 @@ struct StackOptions {
   std::vector<std::string> extra_config;  // "key = value" lines appended to sattva.conf
 };
 
+// A stack for tests that drive the streamer through the API: no wsd, logins unlimited, and a
+// short lease and reconcile period so start, stop and failover take a fraction of a second.
+StackOptions StreamerTestOptions();
+
 class Stack {
  public:
   // Starts everything; throws std::runtime_error with the relevant log tail on failure.

@@ -8,48 +8,14 @@
 #include "fcgi/admin/views.h"
 #include "fcgi/stream_rules.h"
 #include "fcgi/templates.h"
+#include "tests/unit/fcgi/panel_test_support.h"
 
 namespace sattva::fcgi {
 namespace {
 
+using namespace paneltest;
+
 const char kXss[] = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>";
-
-std::string Dir() { return std::string(SATTVA_SOURCE_DIR) + "/templates"; }
-
-int Count(const std::string& hay, const std::string& needle) {
-  int n = 0;
-  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-  return n;
-}
-
-bool Has(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
-void ExpectNoRawPayload(const std::string& html) {
-  EXPECT_FALSE(Has(html, "<script>alert")) << html;
-  EXPECT_FALSE(Has(html, "<img src=x")) << html;
-}
-
-Principal MakePrincipal(int64_t id, Role role) {
-  Principal p;
-  p.user.id = id;
-  p.user.email = "me@example.com";
-  p.user.role = role;
-  Session s;
-  s.csrf_token = "csrf-token-123";
-  s.user_id = id;
-  p.session = s;
-  return p;
-}
-
-LayoutInfo Layout(const Principal* p) {
-  LayoutInfo l;
-  l.title = "Streams";
-  l.active = "streams";
-  l.viewer = p;
-  return l;
-}
 
 Stream MakeStream(int64_t id, const std::string& title, const std::string& slug) {
   Stream s;
@@ -88,14 +54,14 @@ Query Q(std::initializer_list<std::pair<const std::string, std::string>> kv) { r
 std::string RenderList(const Principal& p, const Query& q, const std::vector<StreamRow>& rows,
                        int64_t total, int64_t now_ms, const NewStreamForm& form = {}) {
   const ListParams params = ListParams::Parse(StreamsListSpec(), q);
-  AdminPage page(Layout(&p), "streams/list.tpl");
+  AdminPage page(Layout(&p, "streams"), "streams/list.tpl");
   FillStreamsList(page.body(), p, params, rows, total, now_ms, form);
   return page.Render(Dir());
 }
 
 std::string RenderPage(const Principal& p, const StreamPageData& data,
                        const StreamSettingsForm* form = nullptr) {
-  AdminPage page(Layout(&p), "streams/page.tpl");
+  AdminPage page(Layout(&p, "streams"), "streams/page.tpl");
   FillStreamPage(page.body(), p, data, form ? *form : SettingsFormFrom(data.stream));
   return page.Render(Dir());
 }
@@ -388,7 +354,7 @@ TEST(AdminStreamsViewTest, ConfirmationPages) {
   Stream s = MakeStream(8, kXss, "x");
   s.desired_state = "running";
   {
-    AdminPage page(Layout(&admin), "streams/delete.tpl");
+    AdminPage page(Layout(&admin, "streams"), "streams/delete.tpl");
     FillDeleteStream(page.body(), s, 4);
     const std::string html = page.Render(Dir());
     ExpectNoRawPayload(html);
@@ -397,7 +363,7 @@ TEST(AdminStreamsViewTest, ConfirmationPages) {
     EXPECT_TRUE(Has(html, "4 items"));
   }
   {
-    AdminPage page(Layout(&admin), "streams/clear.tpl");
+    AdminPage page(Layout(&admin, "streams"), "streams/clear.tpl");
     FillClearQueue(page.body(), s, 4, 33);
     const std::string html = page.Render(Dir());
     ExpectNoRawPayload(html);

@@ -7,42 +7,14 @@
 #include "fcgi/admin/tracks_views.h"
 #include "fcgi/admin/views.h"
 #include "fcgi/templates.h"
+#include "tests/unit/fcgi/panel_test_support.h"
 
 namespace sattva::fcgi {
 namespace {
 
+using namespace paneltest;
+
 const char kXss[] = "<script>alert(1)</script>\"><img src=x onerror=alert(1)>";
-
-std::string Dir() { return std::string(SATTVA_SOURCE_DIR) + "/templates"; }
-
-bool Has(const std::string& hay, const std::string& needle) {
-  return hay.find(needle) != std::string::npos;
-}
-
-void ExpectNoRawPayload(const std::string& html) {
-  EXPECT_FALSE(Has(html, "<script>alert")) << html;
-  EXPECT_FALSE(Has(html, "<img src=x")) << html;
-}
-
-Principal MakePrincipal(int64_t id, Role role) {
-  Principal p;
-  p.user.id = id;
-  p.user.email = "me@example.com";
-  p.user.role = role;
-  Session s;
-  s.csrf_token = "csrf-token-123";
-  s.user_id = id;
-  p.session = s;
-  return p;
-}
-
-LayoutInfo Layout(const Principal* p) {
-  LayoutInfo l;
-  l.title = "Tracks";
-  l.active = "tracks";
-  l.viewer = p;
-  return l;
-}
 
 Track MakeTrack(int64_t id, const std::string& title, const std::string& kind = "upload") {
   Track t;
@@ -68,7 +40,7 @@ ListParams Params(const Query& q = {}) { return ListParams::Parse(TracksListSpec
 std::string RenderList(const Principal& viewer, const ListParams& params, const TrackPage& page,
                        const std::map<int64_t, int64_t>& queued = {},
                        const TrackAddForms& forms = TrackAddForms()) {
-  AdminPage p(Layout(&viewer), "tracks/list.tpl");
+  AdminPage p(Layout(&viewer, "tracks"), "tracks/list.tpl");
   FillTracksList(p.body(), viewer, params, page, queued, forms);
   return p.Render(Dir());
 }
@@ -234,7 +206,7 @@ TrackPageData PageData(const Track& t) {
 }
 
 std::string RenderTrack(const Principal& viewer, const TrackPageData& d) {
-  AdminPage p(Layout(&viewer), "tracks/show.tpl");
+  AdminPage p(Layout(&viewer, "tracks"), "tracks/show.tpl");
   FillTrackPage(p.body(), viewer, d);
   return p.Render(Dir());
 }
@@ -282,7 +254,7 @@ TEST(TracksViewsTest, DeleteConfirmationStatesConsequences) {
                     const std::vector<std::pair<int64_t, std::string>>& placeholder,
                     const std::string& error) {
     const Principal admin = MakePrincipal(1, Role::kAdmin);
-    AdminPage p(Layout(&admin), "tracks/delete.tpl");
+    AdminPage p(Layout(&admin, "tracks"), "tracks/delete.tpl");
     FillDeleteTrack(p.body(), t, queued, placeholder, error);
     return p.Render(Dir());
   };

@@ -6,41 +6,15 @@
 #include "fcgi/admin/users_views.h"
 #include "fcgi/admin/views.h"
 #include "fcgi/templates.h"
+#include "tests/unit/fcgi/panel_test_support.h"
 
 namespace sattva::fcgi {
 namespace {
 
+using namespace paneltest;
+
 const char kXssScript[] = "<script>alert(1)</script>";
 const char kXssAttr[] = "\"><img src=x onerror=alert(1)>";
-
-std::string Dir() { return std::string(SATTVA_SOURCE_DIR) + "/templates"; }
-
-int Count(const std::string& hay, const std::string& needle) {
-  int n = 0;
-  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-  return n;
-}
-
-// No payload made it through as markup.
-void ExpectNoRawPayload(const std::string& html) {
-  EXPECT_EQ(html.find("<script"), std::string::npos) << html;
-  EXPECT_EQ(html.find("<img src=x"), std::string::npos) << html;
-  EXPECT_EQ(html.find("onerror=alert(1)>"), std::string::npos) << html;
-}
-
-Principal MakePrincipal(int64_t id, Role role, const std::string& email = "me@example.com") {
-  Principal p;
-  p.user.id = id;
-  p.user.email = email;
-  p.user.role = role;
-  p.user.created_at = "2024-05-01T10:00:00.000Z";
-  p.user.has_password = true;
-  Session s;
-  s.csrf_token = "csrf-token-123";
-  s.user_id = id;
-  p.session = s;
-  return p;
-}
 
 User MakeUser(int64_t id, Role role, const std::string& email, const std::string& name = "") {
   User u;
@@ -51,14 +25,6 @@ User MakeUser(int64_t id, Role role, const std::string& email, const std::string
   u.created_at = "2024-05-02T11:22:33.000Z";
   u.updated_at = "2024-05-03T11:22:33.000Z";
   return u;
-}
-
-LayoutInfo Layout(const Principal* p, const std::string& active = "") {
-  LayoutInfo l;
-  l.title = "Test";
-  l.active = active;
-  l.viewer = p;
-  return l;
 }
 
 // The <select name="role"> ... </select> part of a page, "" when there is none.

@@ -5,11 +5,12 @@
 
 #include "fcgi/admin/charts.h"
 #include "fcgi/templates.h"
+#include "tests/unit/fcgi/panel_test_support.h"
 
 namespace sattva::fcgi::charts {
 namespace {
 
-std::string Dir() { return std::string(SATTVA_SOURCE_DIR) + "/templates"; }
+using namespace ::sattva::fcgi::paneltest;
 
 // 2026-01-01T12:34:56Z
 constexpr int64_t kNow = 1767270896000;
@@ -22,12 +23,6 @@ std::string Render(const ChartView& v) {
   FillChart(inc, v);
   // A one-line wrapper template that includes the chart, as a page does.
   return RenderTemplate(Dir(), "partials/chart.tpl", *inc);
-}
-
-int Count(const std::string& hay, const std::string& needle) {
-  int n = 0;
-  for (size_t p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-  return n;
 }
 
 // Every element opened in the SVG is closed (or self-closed), in order.

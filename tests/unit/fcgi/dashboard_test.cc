@@ -6,13 +6,14 @@
 #include "fcgi/admin/views.h"
 #include "fcgi/public_views.h"
 #include "fcgi/templates.h"
+#include "tests/unit/fcgi/panel_test_support.h"
 
 namespace sattva::fcgi {
 namespace {
 
-const char kXss[] = "<script>alert(1)</script>";
+using namespace paneltest;
 
-std::string Dir() { return std::string(SATTVA_SOURCE_DIR) + "/templates"; }
+const char kXss[] = "<script>alert(1)</script>";
 
 Principal MakePrincipal(Role role) {
   Principal p;
