@@ -1,5 +1,7 @@
 #include "fcgi/sessions.h"
 
+#include <algorithm>
+
 #include "common/password.h"
 
 namespace sattva::fcgi {
@@ -52,18 +54,26 @@ std::optional<Session> SessionStore::Lookup(const std::string& raw_id) {
   const std::string key = SessionKey(s.key_hash);
   const int64_t now = common::UnixMillis(clock_.WallNow());
   // One round trip: read the session, end it past its absolute lifetime, or renew its idle timer
-  // (never past the absolute end).
+  // (never past the absolute end). The renewal is a write, and Redis syncs every write to disk
+  // (appendfsync always), so it happens only once the timer has run down by more than
+  // `renew_every` (a tenth of the idle timeout, at most a minute): a busy operator's page views
+  // are reads, and the idle timeout still holds to within that slack.
+  const int64_t idle_ms = idle_.count() * 1000;
+  const int64_t renew_every_ms = std::min<int64_t>(idle_ms / 10, 60000);
   common::RedisReplyPtr r = redis_.Checked(
       {"EVAL",
        "local created = tonumber(redis.call('HGET', KEYS[1], 'created_ms') or '-1') "
        "if created < 0 then return {} end "
        "local now, idle, abs = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]) "
        "if now - created >= abs then redis.call('DEL', KEYS[1]) return {} end "
-       "redis.call('HSET', KEYS[1], 'seen_ms', ARGV[1]) "
-       "redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(idle, created + abs - now))) "
+       "local want = math.max(1, math.min(idle, created + abs - now)) "
+       "if redis.call('PTTL', KEYS[1]) < want - tonumber(ARGV[4]) then "
+       "  redis.call('HSET', KEYS[1], 'seen_ms', ARGV[1]) "
+       "  redis.call('PEXPIRE', KEYS[1], want) "
+       "end "
        "return redis.call('HGETALL', KEYS[1])",
-       "1", key, std::to_string(now), std::to_string(idle_.count() * 1000),
-       std::to_string(absolute_.count() * 1000)});
+       "1", key, std::to_string(now), std::to_string(idle_ms),
+       std::to_string(absolute_.count() * 1000), std::to_string(renew_every_ms)});
   if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) return std::nullopt;
   for (size_t i = 0; i + 1 < r->elements; i += 2) {
     std::string k = common::ReplyString(r->element[i]);

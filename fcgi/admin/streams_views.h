@@ -53,7 +53,7 @@ void FillStreamsList(ctemplate::TemplateDictionary* d, const Principal& viewer,
 
 // How many queue items the stream page lists unless asked for all (?queue=all): a long queue's
 // page stays small and fast.
-inline constexpr int64_t kQueueShown = 100;
+inline constexpr int64_t kQueueShown = 50;
 
 // The settings form's values: as typed (after an error) or from the stream.
 struct StreamSettingsForm {

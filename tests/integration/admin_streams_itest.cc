@@ -13,6 +13,7 @@
 
 #include "common/json.h"
 #include "common/stream_keys.h"
+#include "fcgi/admin/streams_views.h"
 #include "tests/support/api_client.h"
 #include "tests/support/audio_files.h"
 #include "tests/support/form_browser.h"
@@ -325,7 +326,7 @@ TEST_F(AdminStreamsTest, QueueFormsAndTheTrackIndex) {
   EXPECT_EQ(Version(api, sid), 8);
 }
 
-TEST_F(AdminStreamsTest, ALongQueueShowsItsFirstHundredAndAllOnRequest) {
+TEST_F(AdminStreamsTest, ALongQueueShowsItsFirstFiftyAndAllOnRequest) {
   Browser b = Admin();
   ApiClient api = Api();
   const int64_t sid = NewStream(b, "long-queue");
@@ -334,8 +335,8 @@ TEST_F(AdminStreamsTest, ALongQueueShowsItsFirstHundredAndAllOnRequest) {
   for (int i = 0; i < 150; ++i) body["track_ids"].append(static_cast<Json::Int64>(T(16 + i % 15)));
   ASSERT_EQ(api.Post(A(sid) + "/queue", body).status, 201);
   std::string html = Page(b, sid);
-  EXPECT_EQ(ItemIdsOf(html).size(), 100u);
-  EXPECT_TRUE(Has(html, "Showing the first 100 of 150 items."));
+  EXPECT_EQ(ItemIdsOf(html).size(), static_cast<size_t>(fcgi::kQueueShown));
+  EXPECT_TRUE(Has(html, "Showing the first 50 of 150 items."));
   EXPECT_TRUE(Has(html, "id=\"queue-count\">(150)"));
   HttpResponse all = b.Get(P(sid) + "?queue=all");
   ASSERT_EQ(all.status, 200);

@@ -65,6 +65,20 @@ TEST_F(SessionsTest, IdleTimeoutIsTheKeyTtlAndUseRenewsIt) {
   EXPECT_FALSE(store.Lookup(s.raw_id));
 }
 
+TEST_F(SessionsTest, UseRenewsOnlyATimerThatHasRunDown) {
+  // A renewal is a Redis write (and an fsync); page views in quick succession must not each
+  // write. With a 30-minute idle timeout the timer is renewed once it has run down by a minute.
+  fcgi::SessionStore store(*redis_, clock_, seconds(1800), seconds(43200));
+  fcgi::Session s = store.Create(7, "", "");
+  const std::string key = "sattva:session:" + s.key_hash;
+  redis_->Checked({"PEXPIRE", key, "1795000"});  // 5 s since the last renewal
+  ASSERT_TRUE(store.Lookup(s.raw_id));
+  EXPECT_LE(redis_->Checked({"PTTL", key})->integer, 1795000);  // left alone: no write
+  redis_->Checked({"PEXPIRE", key, "1730000"});  // 70 s since the last renewal
+  ASSERT_TRUE(store.Lookup(s.raw_id));
+  EXPECT_GT(redis_->Checked({"PTTL", key})->integer, 1799000);  // renewed
+}
+
 TEST_F(SessionsTest, AbsoluteLifetimeEndsEvenAnActiveSession) {
   fcgi::SessionStore store(*redis_, clock_, seconds(1800), seconds(43200));
   fcgi::Session s = store.Create(7, "", "");
