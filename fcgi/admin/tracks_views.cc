@@ -38,7 +38,8 @@ void FillAddedBy(TemplateDictionary* d, const Principal& viewer, std::optional<i
     d->ShowSection("ADDED_BY_NONE");
     return;
   }
-  const std::string label = name.empty() ? email : name + " (" + email + ")";
+  // The name people know them by (as the queue shows adders); the email only when there is none.
+  const std::string label = name.empty() ? email : name;
   if (Can(viewer.user.role, Permission::kUsersView)) {
     TemplateDictionary* l = d->AddSectionDictionary("ADDED_BY_LINK");
     l->SetValue("HREF", "/admin/users/" + std::to_string(*id));
