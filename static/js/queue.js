@@ -18,8 +18,16 @@
     return q ? q.getAttribute('data-version') : '';
   }
 
+  // Every request that may redraw the panel takes a ticket; an answer older than the panel on
+  // screen is dropped, so a refresh that was under way when a form's answer (a 409 with "The
+  // queue changed") arrived cannot draw over it.
+  var issued = 0;
+  var drawn = 0;
+
   // Puts the queue panel (and the flash) of a freshly rendered page in place of ours.
-  function swapPanel(html) {
+  function swapPanel(html, ticket) {
+    if (ticket < drawn) return true;  // a newer answer is already on screen
+    drawn = ticket;
     var doc = new DOMParser().parseFromString(html, 'text/html');
     var fresh = doc.getElementById(panelId);
     var mine = document.getElementById(panelId);
@@ -40,15 +48,17 @@
   }
 
   function refresh() {
+    var ticket = ++issued;
     return fetch(window.location.pathname + window.location.search, {credentials: 'same-origin'})
       .then(function (r) { return r.text(); })
-      .then(swapPanel);
+      .then(function (html) { return swapPanel(html, ticket); });
   }
 
   // Posts one of the page's forms (with the button that was used) and shows the outcome.
   function submitForm(form, action, extra) {
     var body = new URLSearchParams(new FormData(form));
     if (extra) Object.keys(extra).forEach(function (k) { body.set(k, extra[k]); });
+    var ticket = ++issued;
     return fetch(action || form.action, {
       method: 'POST',
       credentials: 'same-origin',
@@ -57,7 +67,7 @@
     }).then(function (r) {
       return r.text().then(function (html) {
         if (r.status === 200 && r.redirected) return refresh();
-        if (!swapPanel(html)) window.location.reload();
+        if (!swapPanel(html, ticket)) window.location.reload();
       });
     }).catch(function () { window.location.reload(); });
   }

@@ -74,6 +74,14 @@ await run(shots, async (browser) => {
   check(afterAdd.ids.length === start.ids.length + 1, `A's add did not reach the queue: ${afterAdd.ids}`);
   const added = afterAdd.ids.find((id) => !start.ids.includes(id));
   await shots.take(a, 'a-added');
+  // A's page must stay as it is now until its stale drag in step 5. Its poller would otherwise
+  // redraw it within 2 s of B's move (which is how the page avoids most conflicts), so from here
+  // A's polls get the stream as it is now: A's view of the world goes stale, as a page does
+  // whose polls are slow or paused.
+  const pollUrl = `${base}/api/v1/streams/${streamId}`;
+  const staleState = await (await ctxA.request.get(pollUrl)).text();
+  const holdPolls = (route) => route.fulfill({ status: 200, contentType: 'application/json', body: staleState });
+  await a.route(pollUrl, holdPolls);
 
   // 3. B, stale, moves the last of the items it sees to position 1: a conflict, nothing applied.
   const moving = start.ids[start.ids.length - 1];
@@ -114,6 +122,11 @@ await run(shots, async (browser) => {
   await a.waitForFunction((ids) => [...document.querySelectorAll('#queue > li[data-item-id]')]
     .map((li) => li.dataset.itemId).join() === ids, afterMove.ids.join(), { timeout: 10000 });
   await shots.take(a, 'a-conflict');
+  // A's polls see the real stream again: the conflict panel already shows the current version,
+  // so the next poll leaves it (and its message) in place.
+  await a.unroute(pollUrl, holdPolls);
+  await a.waitForResponse((resp) => resp.url() === pollUrl && resp.status() === 200, { timeout: 10000 });
+  await expectConflictShown(a, 'A after a poll');
   const afterStaleDrag = await apiQueue(ctxA, base, streamId);
   check(afterStaleDrag.ids.join() === afterMove.ids.join() && afterStaleDrag.version === afterMove.version,
     `A's stale drag changed the queue: ${afterMove.ids} -> ${afterStaleDrag.ids}`);
