@@ -116,21 +116,7 @@ bench_admin_token "$BENCH_ADMIN_EMAIL" 'Bench admin' "$TOKEN_NAME"
 ok "bench admin $BENCH_ADMIN_EMAIL (id $BENCH_ADMIN_ID) with a fresh API token (deleted on exit)"
 auth_header="Authorization: Bearer $BENCH_TOKEN"
 
-# api METHOD PATH [JSON]: one request with the token; sets api_status and api_body.
-api_status='' api_body=''
-api() {
-  local args=(-s -m 60 -X "$1" -H "$auth_header" -w '\n%{http_code}') out
-  (($# < 3)) || args+=(-H 'Content-Type: application/json' --data-binary "$3")
-  out="$(curl "${args[@]}" "$base_url$2")" || die "$1 $2: no answer from $base_url"
-  api_status="${out##*$'\n'}"
-  api_body="${out%$'\n'*}"
-}
-api_expect() {
-  local want="$1"
-  shift
-  api "$@"
-  [[ "$api_status" == "$want" ]] || die "$1 $2 answered $api_status, not $want: ${api_body:0:300}"
-}
+# api / api_expect (bench/lib/bench_setup.sh) send the bench token with every request.
 
 bench_stream_ids() {
   psql_bench -tA -c "SELECT id FROM streams WHERE slug LIKE '${SLUG_PREFIX}%' AND deleted_at IS NULL ORDER BY slug"

@@ -83,6 +83,26 @@ bench_admin_token_delete() {
     warn "could not delete the bench API token (name '$_bench_token_name')"
 }
 
+# api METHOD PATH [JSON]: one request to $base_url with the bench token ($BENCH_TOKEN, from
+# bench_admin_token); sets api_status and api_body. BENCH_API_TIMEOUT (seconds, default 60).
+api_status='' api_body=''
+api() {
+  local args=(-s -m "${BENCH_API_TIMEOUT:-60}" -X "$1" -H "Authorization: Bearer $BENCH_TOKEN"
+    -w '\n%{http_code}') out
+  (($# < 3)) || args+=(-H 'Content-Type: application/json' --data-binary "$3")
+  out="$(curl "${args[@]}" "$base_url$2")" || die "$1 $2: no answer from $base_url"
+  api_status="${out##*$'\n'}"
+  api_body="${out%$'\n'*}"
+}
+
+# api_expect STATUS METHOD PATH [JSON]: api, and stop unless it answered STATUS.
+api_expect() {
+  local want="$1"
+  shift
+  api "$@"
+  [[ "$api_status" == "$want" ]] || die "$1 $2 answered $api_status, not $want: ${api_body:0:300}"
+}
+
 cpu_busy_pct() {
   local a b
   read -r -a a < <(head -n 1 /proc/stat)

@@ -162,10 +162,7 @@ const ListSpec& StreamsListSpec() {
                  {"created_at", "Created", true}};
     s.filters = {{"q", {}, "Any", 200},
                  {"state", {{"running", "Running"}, {"stopped", "Stopped"}}, "Any state", 0}};
-    s.default_sort = "id";
-    s.default_order = "asc";
-    s.default_per_page = 20;
-    s.per_page_choices = {10, 20, 50, 100};
+    // Sorted by id ascending, 20 a page (10, 20, 50 or 100): the ListSpec defaults.
     s.noun_one = "stream";
     s.noun_many = "streams";
     return s;

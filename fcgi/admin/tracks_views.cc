@@ -94,10 +94,7 @@ const ListSpec& TracksListSpec() {
     source.choices = {{"upload", "Uploaded"}, {"url", "URL"}, {"file", "Media folder"}};
     source.any_label = "Any source";
     s.filters = {q, codec, source};
-    s.default_sort = "id";
-    s.default_order = "asc";
-    s.default_per_page = 20;
-    s.per_page_choices = {10, 20, 50, 100};
+    // Sorted by id ascending, 20 a page (10, 20, 50 or 100): the ListSpec defaults.
     s.noun_one = "track";
     s.noun_many = "tracks";
     return s;
