@@ -311,7 +311,10 @@ StreamLive ReadLive(common::Redis& redis, const Stream& s) {
 
 AutoEndView AutoEndOf(const Stream& s, const StreamLive& live, int64_t now_ms) {
   AutoEndView v;
-  if (live.auto_end_zero_since_ms <= 0 || !s.auto_end_enabled || s.desired_state != "running") {
+  // Armed only while nobody listens. The streamer writes a new listener count a tick before it
+  // clears the countdown, so a read between the two would otherwise show both.
+  if (live.auto_end_zero_since_ms <= 0 || !s.auto_end_enabled || s.desired_state != "running" ||
+      live.listeners > 0) {
     return v;
   }
   v.armed = true;

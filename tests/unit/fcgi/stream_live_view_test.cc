@@ -1,4 +1,5 @@
-// Where playback is, from the streamer's last write (fcgi/streams.h, PlaybackPositionMs).
+// The live view of a stream the API and pages show (fcgi/streams.h): where playback is
+// (PlaybackPositionMs) and the auto-end countdown (AutoEndOf).
 #include <gtest/gtest.h>
 
 #include "fcgi/streams.h"
@@ -35,6 +36,28 @@ TEST(PlaybackPositionTest, AStoppedStreamStaysWhereItWas) {
   const StreamLive l = Live("stopped", 5'000, 1'000'000);
   EXPECT_EQ(PlaybackPositionMs(l, 60'000, false, 2'000'000), 5'000);
   EXPECT_EQ(PlaybackPositionMs(Live("running", -3, 0), 60'000, false, 2'000'000), 0);
+}
+
+TEST(AutoEndViewTest, ArmedOnlyWhileARunningStreamHasNoListeners) {
+  Stream s;
+  s.desired_state = "running";
+  s.auto_end_enabled = true;
+  s.auto_end_timeout_s = 60;
+  StreamLive l = Live("running", 0, 0);
+  l.auto_end_zero_since_ms = 1'000'000;
+  AutoEndView v = AutoEndOf(s, l, 1'010'000);
+  EXPECT_TRUE(v.armed);
+  EXPECT_EQ(v.deadline_ms, 1'060'000);
+  EXPECT_EQ(v.seconds_remaining, 50);
+  // Someone joined: the streamer wrote the count and clears the countdown on its next tick.
+  l.listeners = 3;
+  EXPECT_FALSE(AutoEndOf(s, l, 1'010'000).armed);
+  l.listeners = 0;
+  s.auto_end_enabled = false;
+  EXPECT_FALSE(AutoEndOf(s, l, 1'010'000).armed);
+  s.auto_end_enabled = true;
+  s.desired_state = "stopped";
+  EXPECT_FALSE(AutoEndOf(s, l, 1'010'000).armed);
 }
 
 }  // namespace
