@@ -71,6 +71,17 @@ Json::Value NullOr(const std::string& s) {
 
 bool LeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+// The total a page of `shown` rows reports. Nothing is counted when page 1 holds every row;
+// otherwise `count(limit)` counts, stopping after `limit` rows when count_cap > 0 (limit =
+// count_cap + 1, so a total above count_cap means "more than count_cap"), exactly when limit 0.
+int64_t PageTotal(size_t shown, int page, int per_page, int64_t count_cap,
+                  const std::function<int64_t(int64_t limit)>& count) {
+  if (shown > 0 && page <= 1 && static_cast<int>(shown) < per_page) {
+    return static_cast<int64_t>(shown);
+  }
+  return count(count_cap > 0 ? count_cap + 1 : 0);
+}
+
 }  // namespace
 
 const std::vector<std::string>& PlayEndReasons() {
@@ -178,16 +189,14 @@ std::vector<PlayRecord> HistoryStore::List(pqxx::transaction_base& tx, const His
   std::vector<PlayRecord> out;
   out.reserve(r.size());
   for (const auto& row : r) out.push_back(PlayFromRow(row));
-  if (!out.empty() && q.page == 1 && static_cast<int>(out.size()) < per_page) {
-    *total = static_cast<int64_t>(out.size());  // everything fits on page 1: no count needed
-  } else if (count_cap > 0) {
-    *total = tx.exec_prepared1("history_count_capped", q.stream_id, q.since, q.until, q.status,
-                               count_cap + 1)[0]
-                 .as<int64_t>();
-  } else {
-    *total = tx.exec_prepared1("history_count", q.stream_id, q.since, q.until, q.status)[0]
-                 .as<int64_t>();
-  }
+  *total = PageTotal(out.size(), q.page, per_page, count_cap, [&](int64_t limit) {
+    return limit > 0 ? tx.exec_prepared1("history_count_capped", q.stream_id, q.since, q.until,
+                                         q.status, limit)[0]
+                           .as<int64_t>()
+                     : tx.exec_prepared1("history_count", q.stream_id, q.since, q.until,
+                                         q.status)[0]
+                           .as<int64_t>();
+  });
   return out;
 }
 
@@ -245,16 +254,14 @@ std::vector<SessionRecord> HistoryStore::Sessions(pqxx::transaction_base& tx,
     s.tracks_played = row["tracks_played"].as<int64_t>();
     out.push_back(std::move(s));
   }
-  if (!out.empty() && q.page <= 1 && static_cast<int>(out.size()) < per_page) {
-    *total = static_cast<int64_t>(out.size());  // everything fits on page 1: no count needed
-  } else if (count_cap > 0) {
-    *total = tx.exec_prepared1("history_sessions_count_capped", q.stream_id, q.since, q.until,
-                               count_cap + 1)[0]
-                 .as<int64_t>();
-  } else {
-    *total = tx.exec_prepared1("history_sessions_count", q.stream_id, q.since, q.until)[0]
-                 .as<int64_t>();
-  }
+  *total = PageTotal(out.size(), q.page, per_page, count_cap, [&](int64_t limit) {
+    return limit > 0 ? tx.exec_prepared1("history_sessions_count_capped", q.stream_id, q.since,
+                                         q.until, limit)[0]
+                           .as<int64_t>()
+                     : tx.exec_prepared1("history_sessions_count", q.stream_id, q.since,
+                                         q.until)[0]
+                           .as<int64_t>();
+  });
   return out;
 }
 
