@@ -52,13 +52,17 @@ inline std::string TrackQueuedKey(int64_t track_id) {
   return "sattva:track:{" + std::to_string(track_id) + "}:queued";
 }
 inline constexpr const char* kQueueSeqKey = "sattva:queue:seq";
+// How many items from the front of a queue queue_update events and wsd's snapshot carry as
+// "head" (the Lua prelude below says 0, 2 for LRANGE: keep the two in step).
+inline constexpr int kQueueHeadItems = 3;
 // Start, stop, skip and stream edits are PUBLISHed here as {stream_id, action, actor, ts}.
 inline constexpr const char* kControlChannel = "sattva:control";
 
 // Shared by every script that changes a queue. KEYS: 1 ids, 2 items, 3 meta, 4 sattva:events,
 // 5 the item id counter. ARGV: 1 stream id, 2 ts, 3 event maxlen, 4 expected version ('' for
 // any), then the script's own arguments. bump_and_emit bumps the version and writes the one
-// queue_update event of the change.
+// queue_update event of the change: op, version, length, head (the first kQueueHeadItems items
+// with their position, always), and items (all of them) while length <= 20.
 inline constexpr const char* kQueueLuaPrelude = R"lua(
 local function cur_version() return tonumber(redis.call('HGET', KEYS[3], 'version') or '0') end
 local function stale()
@@ -89,6 +93,15 @@ local function bump_and_emit(op, extra)
   local ver = redis.call('HINCRBY', KEYS[3], 'version', 1)
   local len = redis.call('LLEN', KEYS[1])
   local data = '{"op":"' .. op .. '","version":' .. ver .. ',"length":' .. len .. extra
+  local head = {}
+  if len > 0 then
+    local hids = redis.call('LRANGE', KEYS[1], 0, 2)
+    local hitems = redis.call('HMGET', KEYS[2], unpack(hids))
+    for i = 1, #hids do
+      if hitems[i] then head[#head + 1] = with_position(hitems[i], i) end
+    end
+  end
+  data = data .. ',"head":[' .. table.concat(head, ',') .. ']'
   if len <= 20 then
     local parts = {}
     if len > 0 then

@@ -17,7 +17,9 @@ void RegisterAuditApi(Router& router);  // /api/v1/audit
 void RegisterTracksApi(Router& router); // /api/v1/tracks...
 void RegisterStreamsApi(Router& router); // /api/v1/streams... and their queues
 void RegisterHistoryApi(Router& router); // /api/v1/streams/{id}/history, .../sessions
+void RegisterStatsApi(Router& router);   // /api/v1/stats
 void RegisterPublicRoutes(Router& router); // / (public status page), /api/v1/public/...
+void RegisterWsApi(Router& router);      // /api/v1/ws-ticket
 
 // A positive integer path parameter; anything else is 404 (no such resource can exist).
 int64_t PathId(const RequestContext& ctx, const std::string& name);

@@ -101,4 +101,20 @@ int TokenStore::RevokeAllForUser(pqxx::transaction_base& tx, int64_t user_id) {
   return static_cast<int>(r.affected_rows());
 }
 
+std::vector<int64_t> TokenStore::LiveAmong(pqxx::transaction_base& tx,
+                                           const std::vector<int64_t>& ids) {
+  std::vector<int64_t> out;
+  if (ids.empty()) return out;
+  std::string list = "{";
+  for (size_t i = 0; i < ids.size(); ++i) list += (i ? "," : "") + std::to_string(ids[i]);
+  list += "}";
+  for (const auto& row : tx.exec_params(
+           "SELECT id FROM api_tokens WHERE id = ANY($1::bigint[]) AND revoked_at IS NULL "
+           "AND (expires_at IS NULL OR expires_at > now())",
+           list)) {
+    out.push_back(row[0].as<int64_t>());
+  }
+  return out;
+}
+
 }  // namespace sattva::fcgi

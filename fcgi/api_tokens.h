@@ -37,6 +37,8 @@ class TokenStore {
   // Returns false when it was already revoked.
   static bool Revoke(pqxx::transaction_base& tx, int64_t id);
   static int RevokeAllForUser(pqxx::transaction_base& tx, int64_t user_id);
+  // The ids among |ids| of tokens that are still live (unrevoked, unexpired). One query.
+  static std::vector<int64_t> LiveAmong(pqxx::transaction_base& tx, const std::vector<int64_t>& ids);
 };
 
 }  // namespace sattva::fcgi

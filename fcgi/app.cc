@@ -44,7 +44,9 @@ void RegisterRoutes(Router& router) {
   RegisterTracksApi(router);
   RegisterStreamsApi(router);
   RegisterHistoryApi(router);
+  RegisterStatsApi(router);
   RegisterPublicRoutes(router);
+  RegisterWsApi(router);
   RegisterAdminRoutes(router);
 }
 

@@ -95,6 +95,30 @@ void SessionStore::Delete(const Session& s) {
   if (s.user_id > 0) redis_.Checked({"SREM", UserSetKey(s.user_id), s.key_hash});
 }
 
+std::vector<int64_t> SessionStore::LiveUsers(const std::vector<std::string>& key_hashes) {
+  std::vector<int64_t> out(key_hashes.size(), 0);
+  if (key_hashes.empty()) return out;
+  std::vector<std::string> args = {
+      "EVAL",
+      "local now, abs = tonumber(ARGV[1]), tonumber(ARGV[2]) local out = {} "
+      "for i, k in ipairs(KEYS) do "
+      "  local v = redis.call('HMGET', k, 'user_id', 'created_ms') "
+      "  local uid, created = tonumber(v[1] or ''), tonumber(v[2] or '') "
+      "  if uid and created and now - created < abs then out[i] = uid else out[i] = 0 end "
+      "end return out",
+      std::to_string(key_hashes.size())};
+  for (const std::string& h : key_hashes) args.push_back(SessionKey(h));
+  args.push_back(std::to_string(common::UnixMillis(clock_.WallNow())));
+  args.push_back(std::to_string(absolute_.count() * 1000));
+  common::RedisReplyPtr r = redis_.Checked(args);
+  if (r->type == REDIS_REPLY_ARRAY) {
+    for (size_t i = 0; i < r->elements && i < out.size(); ++i) {
+      if (r->element[i]->type == REDIS_REPLY_INTEGER) out[i] = r->element[i]->integer;
+    }
+  }
+  return out;
+}
+
 int SessionStore::DeleteAllForUser(int64_t user_id, const std::string& keep_hash) {
   common::RedisReplyPtr members = redis_.Checked({"SMEMBERS", UserSetKey(user_id)});
   int n = 0;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/redis.h"
@@ -38,6 +39,10 @@ class SessionStore {
   // idle-expired or past the absolute lifetime (then it is deleted).
   std::optional<Session> Lookup(const std::string& raw_id);
   void Delete(const Session& s);
+  // For each session key hash (Session::key_hash): the user id of that session while it lives,
+  // 0 once it has ended (logged out, idle-expired, past its absolute lifetime). One round trip;
+  // renews nothing, so watching a session does not keep it alive.
+  std::vector<int64_t> LiveUsers(const std::vector<std::string>& key_hashes);
   // Ends every session of a user (block, delete, password change) except `keep_hash` (the
   // caller's own, when users change their own password). Returns how many ended.
   int DeleteAllForUser(int64_t user_id, const std::string& keep_hash = "");

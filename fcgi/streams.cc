@@ -6,6 +6,7 @@
 #include "common/json.h"
 #include "common/pg.h"
 #include "common/redis_script.h"
+#include "common/station_stats.h"
 #include "fcgi/http.h"
 #include "fcgi/tracks.h"
 
@@ -297,12 +298,8 @@ std::vector<StreamLive> ReadLiveMany(common::Redis& redis, const std::vector<Str
 
 int64_t PlaybackPositionMs(const StreamLive& live, int64_t duration_ms, bool looping,
                            int64_t now_ms) {
-  int64_t pos = std::max<int64_t>(0, live.now_position_ms);
-  if (live.state == "running" && live.now_position_at_ms > 0 && now_ms > live.now_position_at_ms) {
-    pos += now_ms - live.now_position_at_ms;
-  }
-  if (duration_ms > 0) pos = looping ? pos % duration_ms : std::min(pos, duration_ms);
-  return pos;
+  return common::ExtrapolatePositionMs(live.now_position_ms, live.now_position_at_ms,
+                                       live.state == "running", duration_ms, looping, now_ms);
 }
 
 StreamLive ReadLive(common::Redis& redis, const Stream& s) {

@@ -159,6 +159,8 @@ int RunMain(int argc, char** argv) {
     ControlListener control(redis_options, supervisor);
     control.Start();
 
+    heartbeat.SetStreamCounter(
+        [&supervisor] { return static_cast<int64_t>(supervisor.PlayingCount()); });
     Worker heartbeat_thread([&heartbeat] { heartbeat.Run(); });
     Worker supervisor_thread([&supervisor] { supervisor.Run(); });
 

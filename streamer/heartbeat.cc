@@ -1,5 +1,12 @@
 #include "streamer/heartbeat.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "common/json.h"
@@ -12,15 +19,73 @@ namespace {
 
 constexpr uint64_t kPruneEveryBeats = 10;
 
+std::string ReadProcFile(const char* path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
 }  // namespace
 
-std::string HeartbeatKey(const std::string& id) { return "sattva:streamer:" + id; }
+std::string HeartbeatKey(const std::string& id) { return common::StreamerKey(id); }
+
+bool ParseProcStatCpu(const std::string& proc_stat, CpuTimes* out) {
+  std::istringstream lines(proc_stat);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("cpu ", 0) != 0) continue;
+    std::istringstream fields(line.substr(4));
+    // user nice system idle iowait irq softirq steal (guest and guest_nice are in user/nice).
+    uint64_t v[8] = {};
+    int n = 0;
+    while (n < 8 && fields >> v[n]) ++n;
+    if (n < 4) return false;
+    CpuTimes t;
+    for (int i = 0; i < n; ++i) t.total += v[i];
+    t.busy = t.total - v[3] - (n > 4 ? v[4] : 0);
+    *out = t;
+    return true;
+  }
+  return false;
+}
+
+std::optional<double> CpuBusyPercent(const CpuTimes& before, const CpuTimes& after) {
+  if (after.total <= before.total || after.busy < before.busy) return std::nullopt;
+  const double total = static_cast<double>(after.total - before.total);
+  const double busy = static_cast<double>(after.busy - before.busy);
+  return std::min(100.0, 100.0 * busy / total);
+}
+
+std::optional<double> MemoryUsedPercent(const std::string& meminfo) {
+  std::istringstream lines(meminfo);
+  std::string line;
+  int64_t total = -1, available = -1;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    std::string name;
+    int64_t kb = 0;
+    if (!(fields >> name >> kb)) continue;
+    if (name == "MemTotal:") total = kb;
+    if (name == "MemAvailable:") available = kb;
+  }
+  if (total <= 0 || available < 0 || available > total) return std::nullopt;
+  return 100.0 * static_cast<double>(total - available) / static_cast<double>(total);
+}
+
+int64_t StatmRssBytes(const std::string& statm, int64_t page_size) {
+  std::istringstream fields(statm);
+  int64_t size = 0, resident = 0;
+  if (!(fields >> size >> resident)) return 0;
+  return resident * page_size;
+}
 
 std::string DefaultStreamerId(const std::string& host, int64_t pid) {
   return (host.empty() ? std::string("streamer") : host) + "-" + std::to_string(pid);
 }
 
-Json::Value HeartbeatPayload(const HeartbeatInfo& info, common::Clock::WallTime now) {
+Json::Value HeartbeatPayload(const HeartbeatInfo& info, common::Clock::WallTime now,
+                             const HostFigures& figures) {
   Json::Value v(Json::objectValue);
   v["id"] = info.id;
   v["pid"] = common::JsonInt(info.pid);
@@ -28,7 +93,29 @@ Json::Value HeartbeatPayload(const HeartbeatInfo& info, common::Clock::WallTime 
   v["started_at"] = common::IsoUtcMillis(info.started_at);
   v["heartbeat_at"] = common::IsoUtcMillis(now);
   v["version"] = info.version;
+  auto percent = [](const std::optional<double>& p) {
+    return p ? Json::Value(std::round(*p * 10.0) / 10.0) : Json::Value(Json::nullValue);
+  };
+  v["cpu_percent"] = percent(figures.cpu_percent);
+  v["memory_percent"] = percent(figures.memory_percent);
+  v["rss_bytes"] = common::JsonInt(figures.rss_bytes);
+  const int64_t up_ms = common::UnixMillis(now) - common::UnixMillis(info.started_at);
+  v["uptime_seconds"] = common::JsonInt(std::max<int64_t>(0, up_ms / 1000));
+  v["streams"] = common::JsonInt(figures.streams);
   return v;
+}
+
+HostFigures Heartbeat::MeasureHost() {
+  HostFigures f;
+  CpuTimes now;
+  if (ParseProcStatCpu(ReadProcFile("/proc/stat"), &now)) {
+    if (last_cpu_) f.cpu_percent = CpuBusyPercent(*last_cpu_, now);
+    last_cpu_ = now;
+  }
+  f.memory_percent = MemoryUsedPercent(ReadProcFile("/proc/meminfo"));
+  f.rss_bytes = StatmRssBytes(ReadProcFile("/proc/self/statm"), sysconf(_SC_PAGESIZE));
+  if (stream_count_) f.streams = stream_count_();
+  return f;
 }
 
 Heartbeat::Heartbeat(HeartbeatInfo info, std::chrono::milliseconds ttl,
@@ -44,7 +131,8 @@ Heartbeat::Heartbeat(HeartbeatInfo info, std::chrono::milliseconds ttl,
 
 bool Heartbeat::Beat() {
   try {
-    const std::string payload = common::WriteJson(HeartbeatPayload(info_, clock_.WallNow()));
+    const std::string payload =
+        common::WriteJson(HeartbeatPayload(info_, clock_.WallNow(), MeasureHost()));
     redis_.Checked({"SET", key_, payload, "PX", std::to_string(ttl_.count())});
     redis_.Checked({"SADD", kStreamersKey, info_.id});
     if (++beats_ % kPruneEveryBeats == 0) {

@@ -481,6 +481,7 @@ void Player::Engine::StreamUpdate(const std::string& event, const std::string& r
   Json::Value d(Json::objectValue);
   d["event"] = event;
   d["slug"] = p_.slug_;
+  d["title"] = spec_.title;
   d["track"] = TrackJson(cur_.info);
   d["listeners"] = common::JsonInt(std::max<int64_t>(listeners_, 0));
   if (!reason.empty()) d["reason"] = reason;
@@ -717,6 +718,7 @@ void Player::Engine::Finish(StopKind kind) {
   const char* reason = auto_ended_ ? "auto_end" : kind == StopKind::kShutdown ? "shutdown" : "manual";
   if (lost_) reason = "moved";
   DropPrefetch();
+  bool ended = false;  // an end (not a hand-over): announced once the state is gone
   if (!lost_ && kind == StopKind::kShutdown && !auto_ended_) {
     // Not an end: the position stays in Redis and another streamer resumes.
     if (cur_.kind == Kind::kItem && cur_.decoder) {
@@ -734,7 +736,7 @@ void Player::Engine::Finish(StopKind kind) {
       LOG_WARN << "stream " << p_.slug_ << ": cannot clear now playing: " << e.what();
     }
     cur_ = Current{};
-    StreamUpdate("stopped", reason);
+    ended = true;
   }
   // The minute in progress is written now; a streamer that resumes the stream adds its part.
   sampler_.Close(&samples_);
@@ -749,6 +751,10 @@ void Player::Engine::Finish(StopKind kind) {
       LOG_WARN << "stream " << p_.slug_ << ": cannot release the lease: " << e.what();
     }
   }
+  // After the release removed the state and listener keys: whoever reads the live state and
+  // the newest event id together (wsd's snapshot) never sees this event with the stream still
+  // running.
+  if (ended) StreamUpdate("stopped", reason);
   LOG_INFO << "stream " << p_.slug_ << ": stopped here (" << reason << ")";
 }
 
@@ -808,6 +814,7 @@ void Player::Engine::Run() {
     Json::Value d(Json::objectValue);
     d["event"] = "started";
     d["slug"] = p_.slug_;
+    d["title"] = spec_.title;
     d["resumed"] = resumed;
     d["track"] = TrackJson(cur_.info);
     d["listeners"] = common::JsonInt(std::max<int64_t>(listeners_, 0));

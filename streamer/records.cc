@@ -191,7 +191,7 @@ std::vector<StreamSpec> Catalog::RunningStreams() {
     pqxx::read_transaction tx(c);
     pqxx::result r = tx.exec(
         "SELECT s.id, s.slug, s.auto_end_enabled, s.auto_end_timeout_s, t.id, t.source, "
-        "       t.title, t.artist, coalesce(t.duration_ms, 0) "
+        "       t.title, t.artist, coalesce(t.duration_ms, 0), s.title "
         "FROM streams s LEFT JOIN tracks t "
         "  ON t.id = s.placeholder_track_id AND t.deleted_at IS NULL "
         "WHERE s.desired_state = 'running' AND s.deleted_at IS NULL ORDER BY s.id");
@@ -202,6 +202,7 @@ std::vector<StreamSpec> Catalog::RunningStreams() {
       s.slug = row[1].as<std::string>();
       s.auto_end_enabled = row[2].as<bool>();
       s.auto_end_timeout_s = row[3].as<int64_t>();
+      s.title = row[9].as<std::string>();
       if (!row[4].is_null()) {
         TrackSource t;
         t.id = row[4].as<int64_t>();

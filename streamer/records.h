@@ -79,11 +79,12 @@ struct TrackSource {
 struct StreamSpec {
   int64_t id = 0;
   std::string slug;
+  std::string title;  // shown in stream_update events
   std::optional<TrackSource> placeholder;
   bool auto_end_enabled = true;
   int64_t auto_end_timeout_s = 300;
   bool operator==(const StreamSpec& o) const {
-    return id == o.id && slug == o.slug && placeholder == o.placeholder &&
+    return id == o.id && slug == o.slug && title == o.title && placeholder == o.placeholder &&
            auto_end_enabled == o.auto_end_enabled && auto_end_timeout_s == o.auto_end_timeout_s;
   }
 };

@@ -10,17 +10,28 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/pg.h"
 #include "common/redis.h"
+#include "wsd/access.h"
+#include "wsd/access_watch.h"
 #include "wsd/event_reader.h"
 #include "wsd/event_source.h"
 #include "wsd/handoff.h"
+#include "wsd/live_stats.h"
+#include "wsd/snapshot.h"
 #include "wsd/wsd_metrics.h"
 
 namespace sattva::wsd {
 namespace {
 
 constexpr size_t kRingCapacity = 4096;
+// A snapshot serves every client that connects within this long of it, so that thousands of
+// connects at once cost a few reads; the events after its id cover the difference.
+constexpr std::chrono::milliseconds kSnapshotMaxAge{250};
 constexpr std::chrono::milliseconds kShutdownDrain{1500};
+// How often the watcher re-checks the credentials in use; also how long the service thread
+// trusts a credential it checked.
+constexpr std::chrono::milliseconds kAccessRecheck{2000};
 
 // Waits for SIGTERM/SIGINT on its own thread (they are blocked everywhere else) and calls
 // |on_signal| once.
@@ -76,6 +87,14 @@ ServerOptions ServerOptionsFromConfig(const common::Config& config) {
   return o;
 }
 
+CapLimits CapLimitsFromConfig(const common::Config& config) {
+  CapLimits c;
+  c.per_session = static_cast<size_t>(config.GetInt("wsd_max_per_session"));
+  c.per_address = static_cast<size_t>(config.GetInt("wsd_max_per_address"));
+  c.per_token = static_cast<size_t>(config.GetInt("wsd_max_per_token"));
+  return c;
+}
+
 int RunMain(int argc, char** argv) {
   // 1. Configuration and logging.
   common::Config config;
@@ -106,6 +125,37 @@ int RunMain(int argc, char** argv) {
   BackfillExchange backfills(wake);
   Server server(options, ring, backfills, health, metrics, wsd_metrics,
                 common::RealClock::Instance());
+  // Live data: stats and stream_tick samples (wsd/live_stats.h) reach the service thread
+  // through this queue; the latest stats also go into every snapshot.
+  SampleQueue samples(wake);
+  LatestStats latest_stats;
+  server.set_samples(&samples);
+
+  // Access control (wsd/access.h): the service thread checks upgrades on its own Redis and
+  // PostgreSQL connections; the watcher re-checks what is in use on its own.
+  const std::chrono::seconds session_idle(config.GetInt("session_idle_timeout_s"));
+  const std::chrono::seconds session_absolute(config.GetInt("session_absolute_timeout_s"));
+  common::Redis access_redis(redis_options);
+  std::unique_ptr<common::Pg> access_pg = common::Pg::FromConfig(config, "sattva-wsd");
+  AuthenticatorOptions auth_options;
+  auth_options.public_origin = OriginOfUrl(config.GetString("public_url"));
+  auth_options.cache_ttl = kAccessRecheck;
+  auth_options.session_idle = session_idle;
+  auth_options.session_absolute = session_absolute;
+  Authenticator authenticator(access_redis, *access_pg, common::RealClock::Instance(),
+                              auth_options);
+  CredentialRegistry registry;
+  RevocationQueue revocations(wake);
+  server.SetAccess(
+      ServerAccess{&authenticator, &registry, &revocations, CapLimitsFromConfig(config)});
+  common::Redis watch_redis(redis_options);
+  std::unique_ptr<common::Pg> watch_pg = common::Pg::FromConfig(config, "sattva-wsd-watch");
+  WatcherOptions watcher_options;
+  watcher_options.period = kAccessRecheck;
+  watcher_options.session_idle = session_idle;
+  watcher_options.session_absolute = session_absolute;
+  AccessWatcher watcher(registry, revocations, watch_redis, *watch_pg,
+                        common::RealClock::Instance(), watcher_options);
 
   // 4. Listen; a port in use or a bad address ends here.
   try {
@@ -123,9 +173,25 @@ int RunMain(int argc, char** argv) {
   RedisEventSource reader_source(redis_options, reader_options.block_ms);
   RedisEventSource backfill_source(redis_options, 0);
   EventReader reader(reader_source, ring, health, wsd_metrics, reader_options);
+  // Snapshots (wsd/snapshot.h) are read on the backfill thread, with its own PostgreSQL
+  // connection (made there, on first use) and Redis connection.
+  PgRedisSnapshotSource snapshot_source(common::Pg::FromConfig(config, "sattva-wsd-snapshot"),
+                                        redis_options);
+  SnapshotCache snapshots(snapshot_source, common::RealClock::Instance(),
+                          [&latest_stats] { return latest_stats.Get(); }, kSnapshotMaxAge);
   Backfiller backfiller(backfill_source, backfills, options.client_queue);
+  backfiller.set_snapshots(&snapshots);
+  LiveStatsOptions live_options;
+  live_options.stats_interval_s = static_cast<int>(config.GetInt("stats_interval_s"));
+  LiveStats live_stats(
+      common::Pg::FromConfig(config, "sattva-wsd-stats"), redis_options, samples, latest_stats,
+      [&wsd_metrics] { return wsd_metrics.events_received.Value(); },
+      [&wsd_metrics] { return static_cast<int64_t>(wsd_metrics.connections.Value()); },
+      common::RealClock::Instance(), live_options);
   reader.Start();
   backfiller.Start();
+  live_stats.Start();
+  watcher.Start();
   bool clean = true;
   {
     SignalWatcher signals([&server] { server.RequestStop(); });
@@ -137,6 +203,8 @@ int RunMain(int argc, char** argv) {
   // 7. Stop the Redis threads before the context goes away (they wake it).
   reader.Stop();
   backfiller.Stop();
+  live_stats.Stop();
+  watcher.Stop();
   wake_target = nullptr;
   LOG_INFO << "stopped";
   return clean ? 0 : 1;

@@ -54,6 +54,18 @@ Backfill PlanBackfill(const StreamId& after, const std::optional<StreamId>& olde
   return b;
 }
 
+Backfill PlanSnapshotBackfill(const std::optional<StreamId>& snapshot_id,
+                              const std::optional<StreamId>& oldest,
+                              const std::vector<StreamEntry>& newest_first, size_t limit) {
+  if (snapshot_id) return PlanBackfill(*snapshot_id, oldest, newest_first, limit);
+  // 0-0 is below every id, so PlanBackfill would take the stream's start for a trim; here
+  // nothing was before the snapshot, so only the limit can cut.
+  Backfill b = PlanBackfill(StreamId{0, 0}, oldest, newest_first, limit);
+  b.resync = newest_first.size() > limit;
+  b.lower = StreamId{0, 0};
+  return b;
+}
+
 Backfill UnavailableBackfill(const StreamId& after) {
   Backfill b;
   b.lower = after;

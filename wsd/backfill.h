@@ -21,6 +21,10 @@ struct Backfill {
   // The client has every event up to and including this id. nullopt when the id is unknown to
   // this stream (newer than its newest entry, e.g. after a Redis reset): nothing is assumed.
   std::optional<StreamId> lower;
+  // For a snapshot request: the snapshot message (full, and redacted or null when it is the
+  // same), sent before `events`, which are the ones after its last_event_id (`lower`).
+  Message snapshot;
+  Message snapshot_redacted;
 };
 
 // Plans a resume after |after|.
@@ -33,5 +37,12 @@ Backfill PlanBackfill(const StreamId& after, const std::optional<StreamId>& olde
 
 // A backfill for when Redis cannot be asked: no events, and the client must resync.
 Backfill UnavailableBackfill(const StreamId& after);
+
+// Plans the events after a snapshot whose newest event was |snapshot_id| (nullopt: the stream
+// was empty then, so every entry now is newer and none can be missing but by the limit).
+// |newest_first| is XREVRANGE key + <snapshot_id or -> COUNT <limit + 1>.
+Backfill PlanSnapshotBackfill(const std::optional<StreamId>& snapshot_id,
+                              const std::optional<StreamId>& oldest,
+                              const std::vector<StreamEntry>& newest_first, size_t limit);
 
 }  // namespace sattva::wsd

@@ -41,7 +41,7 @@ ClientSession::Result ClientSession::Deliver(const WireEventPtr& event) {
     cursor_ = std::max(*cursor_, event->id);
   }
   if (!subscription_.Matches(event->type)) return Result::kNothing;
-  return Push(event->json, /*event=*/true);
+  return Push(redacted_ && event->redacted ? event->redacted : event->json, /*event=*/true);
 }
 
 ClientSession::Result ClientSession::OnLiveEvent(const WireEventPtr& event) {
@@ -70,6 +70,13 @@ bool ClientSession::BeginResume(uint64_t* generation) {
 ClientSession::Result ClientSession::OnBackfill(uint64_t generation, const Backfill& backfill) {
   if (!resuming_ || generation != resume_generation_ || close_) return Result::kNothing;
   resuming_ = false;
+  if (backfill.snapshot) {
+    // The client replaces its state with the snapshot, which may be older than events it was
+    // sent live (snapshots are shared for a moment): it needs every event after the snapshot's
+    // id again, whatever it saw before.
+    seen_from_.reset();
+    cursor_.reset();
+  }
 
   // Stored events, then held live ones, each new to the client and strictly increasing.
   std::vector<WireEventPtr> merged;
@@ -96,6 +103,11 @@ ClientSession::Result ClientSession::OnBackfill(uint64_t generation, const Backf
       result = r;
     }
   };
+  // A snapshot goes first: the merged events are the ones after its last_event_id.
+  if (backfill.snapshot) {
+    note(SendControl(redacted_ && backfill.snapshot_redacted ? backfill.snapshot_redacted
+                                                             : backfill.snapshot));
+  }
   if (resync) note(SendControl(BuildResyncRequired()));
   for (const WireEventPtr& e : merged) {
     note(Deliver(e));
@@ -124,11 +136,36 @@ ClientSession::Result ClientSession::OnStreamReset() {
   return SendControl(BuildResyncRequired());
 }
 
+ClientSession::Result ClientSession::SendSample(Sample kind, const std::string& type,
+                                                Message message) {
+  // A sample during a resume or snapshot would come before the events it follows; the next
+  // one comes soon enough.
+  if (close_ || resuming_ || kind == Sample::kNone) return Result::kNothing;
+  if (!subscription_.Matches(type)) return Result::kNothing;
+  const unsigned bit = 1u << static_cast<unsigned>(kind);
+  if (queued_samples_ & bit) {
+    // The client has not been sent the previous one: it is replaced, not queued behind.
+    for (Queued& q : queue_) {
+      if (q.sample == kind) {
+        q.message = std::move(message);
+        return Result::kNothing;
+      }
+    }
+  }
+  queue_.push_back(Queued{std::move(message), false, kind});
+  queued_samples_ |= bit;
+  return Result::kQueued;
+}
+
 Message ClientSession::PopOutbound() {
   if (queue_.empty()) return nullptr;
   Queued q = std::move(queue_.front());
   queue_.pop_front();
-  --(q.event ? queued_events_ : queued_controls_);
+  if (q.sample != Sample::kNone) {
+    queued_samples_ &= ~(1u << static_cast<unsigned>(q.sample));
+  } else {
+    --(q.event ? queued_events_ : queued_controls_);
+  }
   return std::move(q.message);
 }
 
@@ -138,6 +175,7 @@ void ClientSession::RequestClose(int code, const std::string& reason) {
   queue_.clear();
   queued_events_ = 0;
   queued_controls_ = 0;
+  queued_samples_ = 0;
 }
 
 }  // namespace sattva::wsd

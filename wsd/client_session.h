@@ -40,6 +40,9 @@ struct CloseRequest {
   std::string reason;
 };
 
+// The kinds of sample a client holds at most one of (SendSample).
+enum class Sample : uint8_t { kNone = 0, kStats, kStreamTick };
+
 class ClientSession {
  public:
   enum class Result {
@@ -56,8 +59,17 @@ class ClientSession {
   // A reply or control message (hello, pong, error).
   Result SendControl(Message message);
   Result SendControl(std::string message);
+  // A sample (stats, stream_tick: no id, not resumable) of event type |type|, if the
+  // subscription wants it. One the client has not been sent yet is replaced in place, so a slow
+  // client holds at most one of each kind; samples count against neither queue bound. Dropped
+  // while a resume or snapshot is pending.
+  Result SendSample(Sample kind, const std::string& type, Message message);
 
   void SetSubscription(const std::vector<std::string>& types) { subscription_.Set(types); }
+  // Whether this client gets the redacted variant of events (WireEvent::redacted): its
+  // principal lacks `users.view`. Set once, before any event is delivered.
+  void set_redacted(bool redacted) { redacted_ = redacted; }
+  bool redacted() const { return redacted_; }
   const Subscription& subscription() const { return subscription_; }
 
   // Starts a resume (the caller asks the backfill thread for the stored events). Live events
@@ -87,6 +99,7 @@ class ClientSession {
   struct Queued {
     Message message;
     bool event;
+    Sample sample = Sample::kNone;
   };
   Result Push(Message message, bool event);
   // Queues |event| if the subscription wants it and advances the cursor.
@@ -95,9 +108,11 @@ class ClientSession {
 
   const size_t queue_limit_;
   Subscription subscription_;
+  bool redacted_ = false;
   std::deque<Queued> queue_;
   size_t queued_events_ = 0;
   size_t queued_controls_ = 0;
+  unsigned queued_samples_ = 0;  // bit (1 << Sample) set while one of that kind is queued
   std::optional<CloseRequest> close_;
 
   // The client has seen every event in [seen_from_, cursor_] (both set or both unset).

@@ -1,6 +1,7 @@
 #include "wsd/event_reader.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "common/log.h"
 
@@ -160,6 +161,10 @@ BackfillReply Backfiller::Answer(const BackfillRequest& request) {
   BackfillReply reply;
   reply.session = request.session;
   reply.generation = request.generation;
+  if (request.snapshot) {
+    reply.backfill = AnswerSnapshot();
+    return reply;
+  }
   try {
     std::optional<StreamId> oldest = source_.OldestId();
     std::vector<StreamEntry> newest_first = source_.NewestDownTo(request.after, limit_ + 1);
@@ -170,6 +175,34 @@ BackfillReply Backfiller::Answer(const BackfillRequest& request) {
     reply.backfill = UnavailableBackfill(request.after);
   }
   return reply;
+}
+
+Backfill Backfiller::AnswerSnapshot() {
+  Backfill b;
+  try {
+    if (snapshots_ == nullptr) throw std::runtime_error("no snapshot source");
+    SnapshotPtr snap = snapshots_->Get();
+    // The events after the snapshot's id, read after the snapshot: the session merges them with
+    // the live events it held meanwhile, by id.
+    std::optional<StreamId> oldest = source_.OldestId();
+    std::vector<StreamEntry> newest_first =
+        source_.NewestDownTo(snap->last_event_id.value_or(StreamId{0, 0}), limit_ + 1);
+    b = PlanSnapshotBackfill(snap->last_event_id, oldest, newest_first, limit_);
+    b.snapshot = snap->full;
+    b.snapshot_redacted = snap->redacted;
+    if (snapshot_failing_) {
+      LOG_INFO << "snapshots can be read again";
+    }
+    snapshot_failing_ = false;
+  } catch (const std::exception& e) {
+    if (!snapshot_failing_) {
+      LOG_WARN << "cannot read a snapshot: " << e.what() << "; clients are told to resync";
+    }
+    snapshot_failing_ = true;
+    b = Backfill{};
+    b.resync = true;  // no lower: nothing is assumed about what the client has
+  }
+  return b;
 }
 
 }  // namespace sattva::wsd

@@ -14,6 +14,7 @@
 
 #include "wsd/event_source.h"
 #include "wsd/handoff.h"
+#include "wsd/snapshot.h"
 #include "wsd/wsd_metrics.h"
 
 namespace sattva::wsd {
@@ -97,11 +98,19 @@ class Backfiller {
   void Run();
   // Answers one request. Exposed for tests.
   BackfillReply Answer(const BackfillRequest& request);
+  // Where snapshot requests get their snapshot (used on this thread only). Without one, a
+  // snapshot request is answered like a failed one. Set before Start.
+  void set_snapshots(SnapshotCache* snapshots) { snapshots_ = snapshots; }
 
  private:
+  // A snapshot, then the events after its id; when no snapshot can be read, a resync.
+  Backfill AnswerSnapshot();
+
   EventSource& source_;
   BackfillExchange& exchange_;
   const size_t limit_;
+  SnapshotCache* snapshots_ = nullptr;
+  bool snapshot_failing_ = false;  // backfill thread only: one log line per outage
   std::thread thread_;
 };
 

@@ -37,6 +37,15 @@ void Fanout::Broadcast(const WireEventPtr& event, FanoutActions* actions) {
   for (auto& [id, session] : sessions_) Record(id, session->OnLiveEvent(event), actions);
 }
 
+void Fanout::BroadcastSample(const LiveSample& sample, FanoutActions* actions) {
+  const Sample kind = sample.type == kStatsType        ? Sample::kStats
+                      : sample.type == kStreamTickType ? Sample::kStreamTick
+                                                       : Sample::kNone;
+  for (auto& [id, session] : sessions_) {
+    Record(id, session->SendSample(kind, sample.type, sample.json), actions);
+  }
+}
+
 void Fanout::StreamReset(const std::optional<StreamId>& head, FanoutActions* actions) {
   head_ = head;
   for (auto& [id, session] : sessions_) Record(id, session->OnStreamReset(), actions);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wsd/client_session.h"
+#include "wsd/live_stats.h"
 #include "wsd/stream_id.h"
 #include "wsd/wire_event.h"
 
@@ -42,6 +43,8 @@ class Fanout {
 
   // Hands one live event to every session. A slow session is dropped; the others are unaffected.
   void Broadcast(const WireEventPtr& event, FanoutActions* actions);
+  // Hands one stats or stream_tick sample to every session (ClientSession::SendSample).
+  void BroadcastSample(const LiveSample& sample, FanoutActions* actions);
   // The stream was replaced: every session resyncs.
   void StreamReset(const std::optional<StreamId>& head, FanoutActions* actions);
   // Records the result of one session step in |actions|.

@@ -60,6 +60,8 @@ struct BackfillRequest {
   uint64_t session = 0;
   uint64_t generation = 0;
   StreamId after;
+  // Instead of the events after |after|: a snapshot, then the events after its id.
+  bool snapshot = false;
 };
 
 struct BackfillReply {

@@ -96,21 +96,29 @@ bool ParseClientCommand(const std::string& text, ClientCommand* out, std::string
     if (!ParseResume(v, &cmd, error)) return false;
   } else if (t == "ping") {
     cmd.type = ClientCommandType::kPing;
+  } else if (t == "snapshot") {
+    cmd.type = ClientCommandType::kSnapshot;
   } else {
-    *error = "unknown message type (expected subscribe, resume or ping)";
+    *error = "unknown message type (expected subscribe, resume, ping or snapshot)";
     return false;
   }
   *out = std::move(cmd);
   return true;
 }
 
-std::string BuildHello(common::Clock::WallTime now, const std::optional<StreamId>& last_event_id) {
+std::string BuildHello(common::Clock::WallTime now, const std::optional<StreamId>& last_event_id,
+                       const HelloUser* user) {
   Json::Value v(Json::objectValue);
   v["type"] = "hello";
   v["server_time"] = ServerTime(now);
   v["last_event_id"] =
       last_event_id ? Json::Value(last_event_id->ToString()) : Json::Value(Json::nullValue);
   v["version"] = kProtocolVersion;
+  if (user != nullptr) {
+    v["user"]["id"] = common::JsonInt(user->id);
+    v["user"]["name"] = user->name;
+    v["user"]["role"] = user->role;
+  }
   return common::WriteJson(v);
 }
 

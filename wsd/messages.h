@@ -5,8 +5,10 @@
 //   {"type":"subscribe","types":["stats","queue_update"]}   [] or ["*"]: every type
 //   {"type":"resume","last_event_id":"1767225600000-0"}
 //   {"type":"ping"}
+//   {"type":"snapshot"}                                      a fresh snapshot, then the events after it
 // Server -> client:
-//   {"type":"hello","server_time":ISO,"last_event_id":ID|null,"version":1}
+//   {"type":"hello","server_time":ISO,"last_event_id":ID|null,"version":2,
+//    "user":{"id":N,"name":"...","role":"admin"}}
 //   {"type":"pong","server_time":ISO}
 //   {"type":"resync_required"}
 //   {"type":"error","data":{"code":"bad_message","message":...}}
@@ -14,6 +16,7 @@
 // All functions are thread-safe.
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,9 +31,9 @@ inline constexpr size_t kMaxClientMessageBytes = 64 * 1024;
 // Most event types one subscribe may name, and the longest name.
 inline constexpr size_t kMaxSubscribeTypes = 64;
 inline constexpr size_t kMaxEventTypeLength = 64;
-inline constexpr int kProtocolVersion = 1;
+inline constexpr int kProtocolVersion = 2;
 
-enum class ClientCommandType { kSubscribe, kResume, kPing };
+enum class ClientCommandType { kSubscribe, kResume, kPing, kSnapshot };
 
 struct ClientCommand {
   ClientCommandType type = ClientCommandType::kPing;
@@ -45,7 +48,15 @@ struct ClientCommand {
 // type, or has fields of the wrong type.
 bool ParseClientCommand(const std::string& text, ClientCommand* out, std::string* error);
 
-std::string BuildHello(common::Clock::WallTime now, const std::optional<StreamId>& last_event_id);
+// Who the connection belongs to, in hello (never an email).
+struct HelloUser {
+  int64_t id = 0;
+  std::string name;
+  std::string role;  // "admin" | "moderator" | "user"
+};
+// |user| null: no "user" member.
+std::string BuildHello(common::Clock::WallTime now, const std::optional<StreamId>& last_event_id,
+                       const HelloUser* user = nullptr);
 std::string BuildPong(common::Clock::WallTime now);
 std::string BuildResyncRequired();
 std::string BuildError(const std::string& code, const std::string& message);

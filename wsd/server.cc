@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "common/log.h"
+#include "wsd/mask_guard.h"
 #include "wsd/messages.h"
 
 namespace sattva::wsd {
@@ -121,6 +122,28 @@ std::string PreflightListen(const std::string& host, int port, bool* ipv6) {
   return numeric;
 }
 
+// permessage-deflate (RFC 7692), negotiated by lws. wsd compresses what it sends itself (see
+// wsd/frames.h); lws inflates what clients send.
+const lws_extension kExtensions[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {nullptr, nullptr, nullptr},
+};
+
+// The most bytes of frames one writable callback hands to lws at once.
+constexpr size_t kMaxWriteBytes = 64 * 1024;
+
+// The value of a request header ("" when absent).
+std::string HeaderValue(lws* wsi, lws_token_indexes token) {
+  int len = lws_hdr_total_length(wsi, token);
+  if (len <= 0) return "";
+  std::string v(static_cast<size_t>(len) + 1, '\0');
+  int n = lws_hdr_copy(wsi, v.data(), len + 1, token);
+  if (n < 0) return "";
+  v.resize(static_cast<size_t>(n));
+  return v;
+}
+
 // Does nothing: being due makes lws_service return while Run drains at shutdown.
 void OnTick(lws_sorted_usec_list_t*) {}
 
@@ -183,6 +206,7 @@ void Server::Listen() {
   vinfo.vhost_name = "wsd";
   vinfo.retry_and_idle_policy = &retry_;
   vinfo.keepalive_timeout = 5;
+  vinfo.extensions = kExtensions;
   lws_vhost* vhost = lws_create_vhost(context_.get(), &vinfo);
   if (vhost == nullptr) {
     std::string why = LastLwsError();
@@ -248,6 +272,7 @@ int Server::Callback(lws* wsi, lws_callback_reasons reason, void* user, void* in
       return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
       self->http_pending_.erase(wsi);
+      self->pending_access_.erase(wsi);
       break;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
       return self->OnConfirmUpgrade(wsi);
@@ -284,7 +309,7 @@ int Server::OnConfirmUpgrade(lws* wsi) {
     LOG_WARN << "rejecting a WebSocket client: wsd_max_clients (" << options_.max_clients
              << ") reached";
     refusal = JsonError(503, "too_many_clients", "too many WebSocket clients; retry later");
-  } else {
+  } else if (Admit(wsi, &refusal)) {
     return 0;  // upgrade
   }
   // Answer with the JSON error instead of upgrading: headers and body in one write (HTTP/1.1
@@ -306,12 +331,85 @@ int Server::OnConfirmUpgrade(lws* wsi) {
   return 1;
 }
 
+void Server::SetAccess(const ServerAccess& access) {
+  access_ = access;
+  caps_ = ConnectionCaps(access.caps);
+}
+
+bool Server::Admit(lws* wsi, HttpResponse* refusal) {
+  if (access_.authenticator == nullptr || access_.registry == nullptr) {
+    *refusal = JsonError(503, "unavailable", "access control is not set up");
+    return false;
+  }
+  const std::string authorization = HeaderValue(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  const std::string cookie = HeaderValue(wsi, WSI_TOKEN_HTTP_COOKIE);
+  const std::string origin = HeaderValue(wsi, WSI_TOKEN_ORIGIN);
+  char arg[128];
+  const char* ticket_arg = lws_get_urlarg_by_name(wsi, "ticket=", arg, sizeof arg);
+  const std::string ticket = ticket_arg == nullptr ? "" : ticket_arg;
+  char peer[64] = "";
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  char real_ip[64] = "";
+  if (lws_hdr_custom_copy(wsi, real_ip, sizeof real_ip, "x-real-ip:", 10) < 0) real_ip[0] = '\0';
+  const std::string address = ClientAddress(peer, real_ip);
+
+  const Credential credential = ParseCredential(authorization, ticket, cookie);
+  AccessDecision d = access_.authenticator->Authenticate(credential, origin);
+  switch (d.status) {
+    case AccessStatus::kOk:
+      break;
+    case AccessStatus::kUnauthenticated:
+      LOG_DEBUG << "refusing a WebSocket upgrade from " << address << ": " << d.message;
+      *refusal = JsonError(401, "unauthenticated", d.message);
+      return false;
+    case AccessStatus::kForbiddenOrigin:
+      LOG_INFO << "refusing a WebSocket upgrade from " << address << ": Origin '"
+               << origin.substr(0, 100) << "' is not the site's";
+      *refusal = JsonError(403, "forbidden_origin", d.message);
+      return false;
+    case AccessStatus::kUnavailable:
+      *refusal = JsonError(503, "unavailable", d.message);
+      return false;
+  }
+  if (!caps_.Fits(*d.principal, address)) {
+    LOG_INFO << "refusing a WebSocket upgrade of user " << d.principal->user_id << " from "
+             << address << ": connection cap reached";
+    *refusal = JsonError(429, "too_many_connections",
+                         d.principal->via == AccessPrincipal::Via::kToken
+                             ? "too many WebSocket connections for this API token"
+                             : "too many WebSocket connections for this session or address");
+    return false;
+  }
+  pending_access_[wsi] = PendingAccess{std::move(d.principal), address};
+  return true;
+}
+
+void Server::DrainRevocations() {
+  if (access_.revocations == nullptr) return;
+  revocation_scratch_.clear();
+  access_.revocations->Drain(&revocation_scratch_);
+  for (const Revocation& r : revocation_scratch_) {
+    access_.authenticator->Forget(r.credential_key);
+    auto ids = by_credential_.find(r.registry_key);
+    if (ids == by_credential_.end()) continue;
+    for (SessionId id : ids->second) {
+      ClientSession* s = fanout_.Find(id);
+      auto c = conns_.find(id);
+      if (s == nullptr || c == conns_.end()) continue;
+      s->RequestClose(kClosePolicyViolation, r.reason);
+      lws_callback_on_writable(c->second.wsi);
+    }
+  }
+  revocation_scratch_.clear();
+}
+
 int Server::OnFilter(lws* wsi, void* user) {
   // OnConfirmUpgrade already answered wrong paths and a full server; this is the last guard.
   char uri[256];
   int n = lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI);
   if (n <= 0 || std::strcmp(uri, kStatsPath) != 0) return 1;
   if (stopping_ || conns_.size() >= options_.max_clients) return 1;
+  if (pending_access_.count(wsi) == 0) return 1;  // not admitted by OnConfirmUpgrade
   auto* pss = static_cast<PerSession*>(user);
   if (pss == nullptr) return 1;
   char arg[128];
@@ -335,9 +433,35 @@ int Server::OnEstablished(lws* wsi, void* user) {
   SessionId id = fanout_.Add();
   pss->id = id;
   conns_[id].wsi = wsi;
+  {
+    // Access: the principal admitted by OnConfirmUpgrade now owns the connection.
+    auto admitted = pending_access_.find(wsi);
+    if (admitted == pending_access_.end()) {
+      fanout_.Remove(id);
+      conns_.erase(id);
+      pss->id = 0;
+      return -1;
+    }
+    Conn& c = conns_[id];
+    c.principal = std::move(admitted->second.principal);
+    c.address = std::move(admitted->second.address);
+    pending_access_.erase(admitted);
+    caps_.Add(*c.principal, c.address);
+    access_.registry->Add(*c.principal);
+    by_credential_[RegistryKey(*c.principal)].insert(id);
+    fanout_.Find(id)->set_redacted(c.principal->Redacted());
+  }
+  // lws accepts the option only when the extension is active on this connection.
+  conns_[id].deflate =
+      lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", "10") == 0;
+  conns_[id].fd = lws_get_socket_fd(wsi);
+  mask_guards::Watch(conns_[id].fd);
   wsd_metrics_.connections.Set(static_cast<double>(conns_.size()));
   ClientSession* s = fanout_.Find(id);
-  Fanout::Record(id, s->SendControl(BuildHello(clock_.WallNow(), fanout_.head())), &actions_);
+  const AccessPrincipal& who = *conns_[id].principal;
+  const HelloUser hello_user{who.user_id, who.name, fcgi::RoleName(who.role)};
+  Fanout::Record(id, s->SendControl(BuildHello(clock_.WallNow(), fanout_.head(), &hello_user)),
+                 &actions_);
   if (pss->bad_resume) {
     Fanout::Record(id,
                    s->SendControl(BuildError(
@@ -345,6 +469,8 @@ int Server::OnEstablished(lws* wsi, void* user) {
                    &actions_);
   } else if (pss->has_resume) {
     StartResume(id, s, StreamId{pss->resume_ms, pss->resume_seq});
+  } else if (WantsSnapshot(wsi)) {
+    StartSnapshot(id, s);
   }
   LOG_DEBUG << "client " << id << " connected (" << conns_.size() << " now)";
   ApplyActions();
@@ -406,7 +532,36 @@ void Server::HandleClientMessage(SessionId id, const std::string& text, bool bin
     case ClientCommandType::kResume:
       StartResume(id, s, cmd.last_event_id);
       break;
+    case ClientCommandType::kSnapshot:
+      StartSnapshot(id, s);
+      break;
   }
+}
+
+bool Server::WantsSnapshot(lws* wsi) {
+  // A fresh connection gets a snapshot unless it asks for none with ?snapshot=0.
+  char arg[16];
+  const char* v = lws_get_urlarg_by_name(wsi, "snapshot=", arg, sizeof arg);
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+void Server::StartSnapshot(SessionId id, ClientSession* session) {
+  // It rides the resume path: live events are held from now on, the backfill thread reads a
+  // snapshot and the events after its id, and OnBackfill sends the snapshot, then the stored
+  // and held events merged by id.
+  uint64_t generation = 0;
+  if (!session->BeginResume(&generation)) {
+    Fanout::Record(id,
+                   session->SendControl(BuildError(
+                       "bad_message", "a resume or snapshot is already in progress")),
+                   &actions_);
+    return;
+  }
+  BackfillRequest request;
+  request.session = id;
+  request.generation = generation;
+  request.snapshot = true;
+  backfills_.Request(request);
 }
 
 void Server::StartResume(SessionId id, ClientSession* session, const StreamId& after) {
@@ -431,23 +586,50 @@ int Server::OnWriteable(lws* wsi, void* user) {
                      reinterpret_cast<unsigned char*>(reason.data()), reason.size());
     return -1;
   }
-  Message m = s->PopOutbound();
-  if (!m) return 0;
-  if (tx_scratch_.size() < LWS_PRE + m->size()) tx_scratch_.resize(LWS_PRE + m->size());
-  std::memcpy(tx_scratch_.data() + LWS_PRE, m->data(), m->size());
-  int n = lws_write(wsi, tx_scratch_.data() + LWS_PRE, m->size(), LWS_WRITE_TEXT);
-  if (n < static_cast<int>(m->size())) {
-    LOG_INFO << "write to client " << pss->id << " failed; closing it";
+  if (it->second.write_failed) return -1;
+  if (WriteQueued(pss->id, it->second, s) < 0) return -1;
+  if (s->HasOutbound()) lws_callback_on_writable(wsi);
+  return 0;
+}
+
+int Server::WriteQueued(SessionId id, Conn& c, ClientSession* s) {
+  if (!s->HasOutbound()) return 0;
+  // Every queued message, framed here, in one raw write (up to kMaxWriteBytes): one syscall
+  // however many events a client is behind. lws keeps whatever the socket does not take and
+  // sends it before anything else.
+  tx_scratch_.resize(LWS_PRE);
+  size_t messages = 0;
+  while (s->HasOutbound() && (messages == 0 || tx_scratch_.size() < LWS_PRE + kMaxWriteBytes)) {
+    Message m = s->PopOutbound();
+    const std::string* z = c.deflate ? deflate_.Get(m) : nullptr;
+    AppendTextFrame(&tx_scratch_, z != nullptr ? *z : *m, z != nullptr);
+    ++messages;
+  }
+  const size_t total = tx_scratch_.size() - LWS_PRE;
+  int n = lws_write(c.wsi, tx_scratch_.data() + LWS_PRE, total, LWS_WRITE_RAW);
+  if (n < static_cast<int>(total)) {
+    LOG_INFO << "write to client " << id << " failed; closing it";
     return -1;
   }
-  wsd_metrics_.messages_sent.Increment();
-  if (s->HasOutbound()) lws_callback_on_writable(wsi);
+  wsd_metrics_.messages_sent.Increment(static_cast<double>(messages));
   return 0;
 }
 
 void Server::OnClosed(void* user) {
   auto* pss = static_cast<PerSession*>(user);
   if (pss == nullptr || pss->id == 0) return;
+  if (auto c = conns_.find(pss->id); c != conns_.end()) mask_guards::Unwatch(c->second.fd);
+  if (auto c = conns_.find(pss->id); c != conns_.end() && c->second.principal) {
+    // Access: release the caps and the credential.
+    const AccessPrincipal& p = *c->second.principal;
+    caps_.Remove(p, c->second.address);
+    access_.registry->Remove(p);
+    auto ids = by_credential_.find(RegistryKey(p));
+    if (ids != by_credential_.end()) {
+      ids->second.erase(pss->id);
+      if (ids->second.empty()) by_credential_.erase(ids);
+    }
+  }
   fanout_.Remove(pss->id);
   conns_.erase(pss->id);
   wsd_metrics_.connections.Set(static_cast<double>(conns_.size()));
@@ -485,6 +667,13 @@ void Server::OnWaitCancelled() {
     }
   }
   reply_scratch_.clear();
+  if (samples_ != nullptr) {
+    sample_scratch_.clear();
+    samples_->Drain(&sample_scratch_);
+    for (const LiveSample& sample : sample_scratch_) fanout_.BroadcastSample(sample, &actions_);
+    sample_scratch_.clear();
+  }
+  DrainRevocations();
   ApplyActions();
 }
 
@@ -498,7 +687,26 @@ void Server::ApplyActions() {
     auto it = conns_.find(id);
     if (it != conns_.end()) lws_callback_on_writable(it->second.wsi);
   };
-  for (SessionId id : actions_.writable) wake(id);
+  // A client whose socket has nothing pending is written to at once: one send() per client
+  // per batch of events, instead of arming POLLOUT, waiting for it and disarming it again
+  // (three more syscalls each). A client with a partial write pending, or more queued than
+  // one write takes, continues from its writable callback, where lws flushes first.
+  for (SessionId id : actions_.writable) {
+    auto it = conns_.find(id);
+    ClientSession* s = fanout_.Find(id);
+    if (it == conns_.end() || s == nullptr) continue;
+    Conn& c = it->second;
+    if (c.write_failed || s->close_request() || lws_partial_buffered(c.wsi) != 0) {
+      lws_callback_on_writable(c.wsi);
+      continue;
+    }
+    if (WriteQueued(id, c, s) < 0) {
+      c.write_failed = true;  // closed from its writable callback
+      lws_callback_on_writable(c.wsi);
+    } else if (s->HasOutbound() || lws_partial_buffered(c.wsi) != 0) {
+      lws_callback_on_writable(c.wsi);
+    }
+  }
   for (SessionId id : actions_.dropped) wake(id);
   actions_.Clear();
 }

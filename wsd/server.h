@@ -16,13 +16,18 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
 #include "common/metrics.h"
+#include "wsd/access.h"
+#include "wsd/access_watch.h"
 #include "wsd/event_reader.h"
 #include "wsd/fanout.h"
+#include "wsd/frames.h"
 #include "wsd/handoff.h"
+#include "wsd/live_stats.h"
 #include "wsd/http_routes.h"
 #include "wsd/wsd_metrics.h"
 
@@ -36,6 +41,14 @@ struct ServerOptions {
   size_t max_clients = 10000;
   size_t client_queue = 1024;
   int ping_interval_s = 20;
+};
+
+// Who may connect (wsd/access.h). Every pointer must outlive the server.
+struct ServerAccess {
+  Authenticator* authenticator = nullptr;  // used on the service thread only
+  CredentialRegistry* registry = nullptr;  // the credentials of open connections, for the watcher
+  RevocationQueue* revocations = nullptr;  // what the watcher found revoked
+  CapLimits caps;
 };
 
 struct LwsContextDestroy {
@@ -60,10 +73,16 @@ class Server {
   // The bound port (the kernel's choice when the option was 0). Valid after Listen().
   int port() const { return port_; }
 
+  // Access control; call before Listen(). Without it every upgrade is refused (503).
+  void SetAccess(const ServerAccess& access);
+
   // Wakes the service thread. Thread-safe; a no-op before Listen().
   void Wake();
   // Makes Run() return. Thread-safe.
   void RequestStop();
+  // Where stats and stream_tick samples come from (built with Wake() as its wake function).
+  // Set before Run; |samples| must outlive the server.
+  void set_samples(SampleQueue* samples) { samples_ = samples; }
   // Serves until RequestStop(). Then closes every client with 1001 "going away" and keeps
   // serving until they are gone or |drain| has passed. Returns false when lws failed and the
   // loop ended without a stop request.
@@ -81,21 +100,36 @@ class Server {
     lws* wsi = nullptr;
     std::string rx;  // the client message being assembled
     bool rx_binary = false;
+    PrincipalPtr principal;  // who it belongs to (never null once established)
+    std::string address;     // the client address its caps count against
     bool in_message = false;  // a message has begun and its final fragment has not come
+    bool deflate = false;     // the client negotiated permessage-deflate
+    int fd = -1;              // its socket, watched by a MaskGuard
+    bool write_failed = false;  // a direct write failed: close from the writable callback
   };
 
   int OnConfirmUpgrade(lws* wsi);
+  // Authenticates an upgrade and checks its caps. True: admitted (remembered in
+  // pending_access_ until OnEstablished); false: *refusal is the answer.
+  bool Admit(lws* wsi, HttpResponse* refusal);
+  // Closes the connections of the credentials the watcher found revoked.
+  void DrainRevocations();
   int OnFilter(lws* wsi, void* user);
   int OnEstablished(lws* wsi, void* user);
   int OnReceive(lws* wsi, void* user, const char* in, size_t len);
   int OnWriteable(lws* wsi, void* user);
   void OnClosed(void* user);
+  // Frames what |s| has queued and hands it to lws in one raw write. -1 when the write failed.
+  int WriteQueued(SessionId id, Conn& c, ClientSession* s);
   void OnWaitCancelled();
   int OnHttp(lws* wsi, const char* uri);
   int OnHttpWriteable(lws* wsi);
 
   void HandleClientMessage(SessionId id, const std::string& text, bool binary);
   void StartResume(SessionId id, ClientSession* session, const StreamId& after);
+  // A snapshot, then the events after its id (a fresh connection, or {"type":"snapshot"}).
+  void StartSnapshot(SessionId id, ClientSession* session);
+  static bool WantsSnapshot(lws* wsi);
   void ApplyActions();
   void CloseAll(int code, const std::string& reason);
 
@@ -120,12 +154,26 @@ class Server {
   Fanout fanout_;
   std::unordered_map<SessionId, Conn> conns_;
   std::unordered_map<lws*, PendingHttp> http_pending_;
+  // Access: admitted upgrades between OnConfirmUpgrade and OnEstablished, the caps, and the
+  // open connections by RegistryKey (to close them on revocation).
+  struct PendingAccess {
+    PrincipalPtr principal;
+    std::string address;
+  };
+  ServerAccess access_;
+  ConnectionCaps caps_{CapLimits{}};
+  std::unordered_map<lws*, PendingAccess> pending_access_;
+  std::unordered_map<std::string, std::unordered_set<SessionId>> by_credential_;
+  std::vector<Revocation> revocation_scratch_;
   FanoutActions actions_;  // scratch, service thread
-  // LWS_PRE + the message being written. One for all connections: lws copies whatever part
+  // LWS_PRE + the frames being written. One for all connections: lws copies whatever part
   // of a write the socket does not take at once.
   std::vector<unsigned char> tx_scratch_;
+  DeflateCache deflate_;
   std::vector<RingItem> ring_scratch_;
   std::vector<BackfillReply> reply_scratch_;
+  SampleQueue* samples_ = nullptr;  // stats and stream_tick, drained in OnWaitCancelled
+  std::vector<LiveSample> sample_scratch_;
 };
 
 }  // namespace sattva::wsd

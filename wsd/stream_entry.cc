@@ -2,6 +2,7 @@
 
 #include "common/events.h"
 #include "common/json.h"
+#include "wsd/redact.h"
 #include "wsd/stream_id.h"
 
 namespace sattva::wsd {
@@ -92,7 +93,12 @@ bool ToWireEvent(const StreamEntry& entry, WireEventPtr* out, std::string* error
   auto wire = std::make_shared<WireEvent>();
   wire->id = *id;
   wire->type = event.type;
-  wire->json = std::make_shared<const std::string>(common::WriteJson(common::EventEnvelope(event)));
+  Json::Value envelope = common::EventEnvelope(event);
+  wire->json = std::make_shared<const std::string>(common::WriteJson(envelope));
+  // The redacted variant, once per event here (live and resumed events both pass through).
+  if (Redact(&envelope)) {
+    wire->redacted = std::make_shared<const std::string>(common::WriteJson(envelope));
+  }
   *out = std::move(wire);
   return true;
 }

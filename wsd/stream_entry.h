@@ -24,7 +24,8 @@ bool ParseRangeReply(const redisReply* reply, std::vector<StreamEntry>* out, std
 bool ParseXreadReply(const redisReply* reply, std::vector<StreamEntry>* out, std::string* error);
 
 // Builds the wire form of one entry: common::EventFromFields, common::EventEnvelope and
-// common::WriteJson, once. Returns false (and sets *error) when the entry is malformed.
+// common::WriteJson, once; and its redacted form (wsd/redact.h) when that differs. Returns false
+// (and sets *error) when the entry is malformed.
 bool ToWireEvent(const StreamEntry& entry, WireEventPtr* out, std::string* error);
 
 }  // namespace sattva::wsd

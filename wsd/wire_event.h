@@ -16,6 +16,9 @@ struct WireEvent {
   StreamId id;
   std::string type;
   Message json;
+  // The envelope without what a principal lacking `users.view` may not see (wsd/redact.h);
+  // null when that is all of |json| (nothing was removed).
+  Message redacted;
 };
 
 // Immutable once built, so it is safe to share between threads.

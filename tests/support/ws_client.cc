@@ -200,6 +200,7 @@ bool WsClient::Connect(const std::string& host, int port, const std::string& pat
   close_sent_ = false;
   pings_received_ = 0;
   http_status_ = 0;
+  refusal_body_.clear();
   handshake_response_.clear();
 
   fd_ = ConnectTcp(host, port, timeout_ms, error);
@@ -210,6 +211,7 @@ bool WsClient::Connect(const std::string& host, int port, const std::string& pat
                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
                     "\r\nSec-WebSocket-Version: 13\r\n";
   if (!protocol_.empty()) req += "Sec-WebSocket-Protocol: " + protocol_ + "\r\n";
+  for (const auto& [name, value] : headers_) req += name + ": " + value + "\r\n";
   req += "\r\n";
   if (!SendAll(req)) {
     *error = "cannot send the upgrade request";
@@ -241,7 +243,13 @@ bool WsClient::Connect(const std::string& host, int port, const std::string& pat
   size_t sp = handshake_response_.find(' ');
   if (sp != std::string::npos) http_status_ = std::atoi(handshake_response_.c_str() + sp + 1);
   if (http_status_ != 101) {
-    *error = "upgrade refused with HTTP " + std::to_string(http_status_);
+    // Keep the refusal's body (a JSON error), as much as Content-Length says.
+    const size_t want =
+        static_cast<size_t>(std::atol(HeaderValue(handshake_response_, "content-length").c_str()));
+    while (rx_.size() < want && Fill(deadline) == ReadResult::kOk) {
+    }
+    refusal_body_ = rx_.substr(0, want);
+    *error = "upgrade refused with HTTP " + std::to_string(http_status_) + ": " + refusal_body_;
     Close();
     return false;
   }

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace sattva::testing {
 
@@ -18,6 +20,10 @@ class WsClient {
 
   // Names a Sec-WebSocket-Protocol for the next Connect (empty: none is sent).
   void set_protocol(const std::string& protocol) { protocol_ = protocol; }
+  // Extra request headers for the next Connect ("Authorization", "Cookie", "Origin", ...).
+  void set_headers(std::vector<std::pair<std::string, std::string>> headers) {
+    headers_ = std::move(headers);
+  }
   // Connects and upgrades. |path| may carry a query string ("/ws/stats?last_event_id=1-0").
   // Returns false and sets *error on failure; http_status() then holds the server's status
   // when it answered without upgrading.
@@ -44,6 +50,8 @@ class WsClient {
   bool peer_closed() const { return peer_closed_; }
   int pings_received() const { return pings_received_; }
   int http_status() const { return http_status_; }
+  // The body of a refused upgrade ("" when it upgraded).
+  const std::string& refusal_body() const { return refusal_body_; }
   // The response headers of the upgrade, raw (for checking Sec-WebSocket-Protocol).
   const std::string& handshake_response() const { return handshake_response_; }
 
@@ -57,6 +65,7 @@ class WsClient {
 
   int fd_ = -1;
   std::string protocol_;
+  std::vector<std::pair<std::string, std::string>> headers_;
   std::string rx_;
   int close_code_ = 0;
   std::string close_reason_;
@@ -64,6 +73,7 @@ class WsClient {
   bool close_sent_ = false;
   int pings_received_ = 0;
   int http_status_ = 0;
+  std::string refusal_body_;
   std::string handshake_response_;
 };
 

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/redis.h"
+#include "common/station_stats.h"
 #include "streamer/app.h"
 #include "streamer/heartbeat.h"
 #include "streamer/metrics.h"
@@ -56,11 +57,64 @@ TEST(HeartbeatTest, PayloadHasIdentityAndBothTimes) {
   EXPECT_EQ(v["version"].asString(), "1.2.3");
   EXPECT_EQ(v["started_at"].asString(), "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(v["heartbeat_at"].asString(), "2026-01-01T00:00:02.500Z");
-  EXPECT_EQ(v.size(), 6u);
+  // Without measurements the host figures are null and the counts 0; uptime is whole seconds.
+  EXPECT_TRUE(v["cpu_percent"].isNull());
+  EXPECT_TRUE(v["memory_percent"].isNull());
+  EXPECT_EQ(v["rss_bytes"].asInt64(), 0);
+  EXPECT_EQ(v["uptime_seconds"].asInt64(), 2);
+  EXPECT_EQ(v["streams"].asInt64(), 0);
+  EXPECT_EQ(v.size(), 11u);
   // It survives the strict parser other daemons use to read it.
   Json::Value parsed;
   std::string error;
   EXPECT_TRUE(common::ParseJson(common::WriteJson(v), &parsed, &error)) << error;
+}
+
+TEST(HeartbeatTest, PayloadCarriesHostFiguresAndReadsBackAsStreamerFigures) {
+  common::FakeClock clock;
+  const HeartbeatInfo info = Info(clock);
+  clock.Advance(std::chrono::seconds(90));
+  HostFigures f;
+  f.cpu_percent = 12.345;
+  f.memory_percent = 50.0;
+  f.rss_bytes = 4096;
+  f.streams = 3;
+  Json::Value v = HeartbeatPayload(info, clock.WallNow(), f);
+  EXPECT_DOUBLE_EQ(v["cpu_percent"].asDouble(), 12.3);
+  EXPECT_DOUBLE_EQ(v["memory_percent"].asDouble(), 50.0);
+  common::StreamerFigures back;
+  ASSERT_TRUE(common::ParseStreamerPayload(common::WriteJson(v), &back));
+  EXPECT_EQ(back.id, "host1-42");
+  EXPECT_EQ(back.host, "host1");
+  EXPECT_EQ(back.pid, 42);
+  ASSERT_TRUE(back.cpu_percent.has_value());
+  EXPECT_DOUBLE_EQ(*back.cpu_percent, 12.3);
+  EXPECT_EQ(back.rss_bytes, 4096);
+  EXPECT_EQ(back.uptime_seconds, 90);
+  EXPECT_EQ(back.streams, 3);
+}
+
+TEST(HeartbeatTest, ProcParsers) {
+  CpuTimes a, b;
+  ASSERT_TRUE(ParseProcStatCpu("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3 4\n", &a));
+  EXPECT_EQ(a.total, 1000u);
+  EXPECT_EQ(a.busy, 200u);
+  ASSERT_TRUE(ParseProcStatCpu("cpu  200 0 200 1300 100 0 0 0 0 0\n", &b));
+  // 200 busy ticks of 800.
+  ASSERT_TRUE(CpuBusyPercent(a, b).has_value());
+  EXPECT_DOUBLE_EQ(*CpuBusyPercent(a, b), 25.0);
+  EXPECT_FALSE(CpuBusyPercent(a, a).has_value());
+  EXPECT_FALSE(CpuBusyPercent(b, a).has_value());
+  EXPECT_FALSE(ParseProcStatCpu("intr 1 2 3\n", &a));
+
+  const std::optional<double> m =
+      MemoryUsedPercent("MemTotal:       8000 kB\nMemFree:  100 kB\nMemAvailable:   2000 kB\n");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_DOUBLE_EQ(*m, 75.0);
+  EXPECT_FALSE(MemoryUsedPercent("MemTotal: 8000 kB\n").has_value());
+
+  EXPECT_EQ(StatmRssBytes("2000 300 50 1 0 100 0\n", 4096), 300 * 4096);
+  EXPECT_EQ(StatmRssBytes("", 4096), 0);
 }
 
 TEST(HeartbeatTest, FailedBeatsAreCountedAndMarkRedisDown) {

@@ -135,13 +135,24 @@ TEST(BuildMessagesTest, HelloWithAndWithoutLastId) {
   EXPECT_EQ(v["type"].asString(), "hello");
   EXPECT_EQ(v["server_time"].asString(), "2026-01-01T00:00:00.000Z");
   EXPECT_EQ(v["last_event_id"].asString(), "1767225600000-2");
-  EXPECT_EQ(v["version"].asInt(), 1);
+  EXPECT_EQ(v["version"].asInt(), 2);
+  EXPECT_FALSE(v.isMember("user"));
 
   clock.Advance(std::chrono::milliseconds(1234));
   Json::Value n = Parse(BuildHello(clock.WallNow(), std::nullopt));
   EXPECT_TRUE(n.isMember("last_event_id"));
   EXPECT_TRUE(n["last_event_id"].isNull());
   EXPECT_EQ(n["server_time"].asString(), "2026-01-01T00:00:01.234Z");
+}
+
+TEST(BuildMessagesTest, HelloNamesTheUser) {
+  common::FakeClock clock;
+  HelloUser user{42, "Ann", "moderator"};
+  Json::Value v = Parse(BuildHello(clock.WallNow(), std::nullopt, &user));
+  EXPECT_EQ(v["user"]["id"].asInt64(), 42);
+  EXPECT_EQ(v["user"]["name"].asString(), "Ann");
+  EXPECT_EQ(v["user"]["role"].asString(), "moderator");
+  EXPECT_EQ(v["user"].size(), 3u);  // never an email
 }
 
 TEST(BuildMessagesTest, PongErrorResync) {
