@@ -95,21 +95,39 @@ void SessionStore::Delete(const Session& s) {
   if (s.user_id > 0) redis_.Checked({"SREM", UserSetKey(s.user_id), s.key_hash});
 }
 
-std::vector<int64_t> SessionStore::LiveUsers(const std::vector<std::string>& key_hashes) {
+std::vector<int64_t> SessionStore::LiveUsers(const std::vector<std::string>& key_hashes,
+                                             bool renew) {
   std::vector<int64_t> out(key_hashes.size(), 0);
   if (key_hashes.empty()) return out;
+  const int64_t idle_ms = idle_.count() * 1000;
+  // With |renew|, a live session's idle timer is renewed like Lookup does (only once it has run
+  // down by the same slack, never past the absolute end).
   std::vector<std::string> args = {
       "EVAL",
-      "local now, abs = tonumber(ARGV[1]), tonumber(ARGV[2]) local out = {} "
+      "local now, abs = tonumber(ARGV[1]), tonumber(ARGV[2]) "
+      "local renew, idle, slack = ARGV[3] == '1', tonumber(ARGV[4]), tonumber(ARGV[5]) "
+      "local out = {} "
       "for i, k in ipairs(KEYS) do "
       "  local v = redis.call('HMGET', k, 'user_id', 'created_ms') "
       "  local uid, created = tonumber(v[1] or ''), tonumber(v[2] or '') "
-      "  if uid and created and now - created < abs then out[i] = uid else out[i] = 0 end "
+      "  if uid and created and now - created < abs then "
+      "    out[i] = uid "
+      "    if renew then "
+      "      local want = math.max(1, math.min(idle, created + abs - now)) "
+      "      if redis.call('PTTL', k) < want - slack then "
+      "        redis.call('HSET', k, 'seen_ms', ARGV[1]) "
+      "        redis.call('PEXPIRE', k, want) "
+      "      end "
+      "    end "
+      "  else out[i] = 0 end "
       "end return out",
       std::to_string(key_hashes.size())};
   for (const std::string& h : key_hashes) args.push_back(SessionKey(h));
   args.push_back(std::to_string(common::UnixMillis(clock_.WallNow())));
   args.push_back(std::to_string(absolute_.count() * 1000));
+  args.push_back(renew ? "1" : "0");
+  args.push_back(std::to_string(idle_ms));
+  args.push_back(std::to_string(std::min<int64_t>(idle_ms / 10, 60000)));
   common::RedisReplyPtr r = redis_.Checked(args);
   if (r->type == REDIS_REPLY_ARRAY) {
     for (size_t i = 0; i < r->elements && i < out.size(); ++i) {

@@ -40,9 +40,11 @@ class SessionStore {
   std::optional<Session> Lookup(const std::string& raw_id);
   void Delete(const Session& s);
   // For each session key hash (Session::key_hash): the user id of that session while it lives,
-  // 0 once it has ended (logged out, idle-expired, past its absolute lifetime). One round trip;
-  // renews nothing, so watching a session does not keep it alive.
-  std::vector<int64_t> LiveUsers(const std::vector<std::string>& key_hashes);
+  // 0 once it has ended (logged out, idle-expired, past its absolute lifetime). One round trip.
+  // With |renew| the live ones count as used: their idle timer is renewed as by Lookup. wsd
+  // renews the sessions that hold an open WebSocket, so a monitoring page left open on a wall
+  // screen stays signed in (up to the absolute lifetime); the ticket check renews nothing.
+  std::vector<int64_t> LiveUsers(const std::vector<std::string>& key_hashes, bool renew = false);
   // Ends every session of a user (block, delete, password change) except `keep_hash` (the
   // caller's own, when users change their own password). Returns how many ended.
   int DeleteAllForUser(int64_t user_id, const std::string& keep_hash = "");

@@ -124,7 +124,8 @@ size_t AccessWatcher::CheckOnce() {
   }
   CredentialState state;
   if (!session_hashes.empty()) {
-    std::vector<int64_t> owners = sessions_.LiveUsers(session_hashes);
+    // An open socket is use: renew the idle timer of the sessions that hold one.
+    std::vector<int64_t> owners = sessions_.LiveUsers(session_hashes, /*renew=*/true);
     for (size_t i = 0; i < session_hashes.size(); ++i) {
       state.session_owner[session_hashes[i]] = owners[i];
     }

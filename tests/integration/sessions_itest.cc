@@ -79,6 +79,29 @@ TEST_F(SessionsTest, UseRenewsOnlyATimerThatHasRunDown) {
   EXPECT_GT(redis_->Checked({"PTTL", key})->integer, 1799000);  // renewed
 }
 
+TEST_F(SessionsTest, LiveUsersRenewsOnlyWhenAskedAndOnlyLiveSessions) {
+  // wsd's watcher renews the sessions holding an open socket; the ticket check does not.
+  fcgi::SessionStore store(*redis_, clock_, seconds(1800), seconds(43200));
+  fcgi::Session a = store.Create(7, "", "");
+  fcgi::Session b = store.Create(8, "", "");
+  const std::string ka = "sattva:session:" + a.key_hash;
+  redis_->Checked({"PEXPIRE", ka, "1000"});
+  std::vector<int64_t> owners = store.LiveUsers({a.key_hash, "no-such-session"});
+  ASSERT_EQ(owners.size(), 2u);
+  EXPECT_EQ(owners[0], 7);
+  EXPECT_EQ(owners[1], 0);
+  EXPECT_LE(redis_->Checked({"PTTL", ka})->integer, 1000);  // looked at, not renewed
+
+  owners = store.LiveUsers({a.key_hash, b.key_hash}, /*renew=*/true);
+  EXPECT_EQ(owners, (std::vector<int64_t>{7, 8}));
+  EXPECT_GT(redis_->Checked({"PTTL", ka})->integer, 1799000);  // renewed
+  EXPECT_EQ(redis_->Checked({"EXISTS", "sattva:session:no-such-session"})->integer, 0);
+
+  // Past the absolute lifetime nothing is renewed and the session reads as ended.
+  clock_.Advance(seconds(43200));
+  EXPECT_EQ(store.LiveUsers({a.key_hash}, /*renew=*/true), (std::vector<int64_t>{0}));
+}
+
 TEST_F(SessionsTest, AbsoluteLifetimeEndsEvenAnActiveSession) {
   fcgi::SessionStore store(*redis_, clock_, seconds(1800), seconds(43200));
   fcgi::Session s = store.Create(7, "", "");
