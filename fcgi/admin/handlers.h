@@ -29,6 +29,7 @@ Handler AdminHandler(Response (*fn)(RequestContext&));
 
 void RegisterAdminDashboardRoutes(Router& router);  // fcgi/admin/dashboard.cc
 void RegisterAdminStreamRoutes(Router& router);     // fcgi/admin/streams.cc
+void RegisterAdminMonitoringRoutes(Router& router);  // fcgi/admin/monitoring.cc
 void RegisterAdminTrackRoutes(Router& router);      // fcgi/admin/tracks.cc
 void RegisterAdminExportRoutes(Router& router);     // fcgi/admin/export.cc
 void RegisterAdminUserRoutes(Router& router);

@@ -166,6 +166,7 @@ void RegisterAdminRoutes(Router& router) {
   router.Add("POST", "/admin/logout", AdminHandler(Logout));
   RegisterAdminDashboardRoutes(router);
   RegisterAdminStreamRoutes(router);
+  RegisterAdminMonitoringRoutes(router);
   RegisterAdminTrackRoutes(router);
   RegisterAdminExportRoutes(router);
   RegisterAdminUserRoutes(router);

@@ -15,6 +15,7 @@
 //   GET  /admin/profile  POST /admin/profile  POST /admin/profile/password
 //   POST /admin/profile/tokens  POST /admin/profile/tokens/{id}/revoke
 //   /admin/streams..., /admin/tracks...      the station: docs/admin.md lists every page and form
+//   GET  /admin/monitoring                   live monitoring (static/js/monitoring.js, /ws/stats)
 //   GET  /admin/{users,audit,tracks}/export.{csv,json}, /admin/streams/{id}/history/export.*
 //
 // One file per resource in fcgi/admin/: <resource>.cc (handlers, Register*Routes) and

@@ -127,6 +127,7 @@ AdminPage::AdminPage(const LayoutInfo& layout, const std::string& body_template)
         {"dashboard", "/admin/", "Dashboard", true},
         {"streams", "/admin/streams", "Streams", Can(role, Permission::kStreamsView)},
         {"tracks", "/admin/tracks", "Tracks", Can(role, Permission::kStreamsView)},
+        {"monitoring", "/admin/monitoring", "Monitoring", Can(role, Permission::kStreamsView)},
         {"users", "/admin/users", "Users", Can(role, Permission::kUsersView)},
         {"audit", "/admin/audit", "Audit log", Can(role, Permission::kAuditView)},
     };

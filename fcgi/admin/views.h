@@ -61,7 +61,7 @@ bool DateToIso(const std::string& date, int add_days, std::string* out);
 
 struct LayoutInfo {
   std::string title;
-  // nav item: "dashboard", "streams", "tracks", "users", "audit", "profile", ""
+  // nav item: "dashboard", "streams", "tracks", "monitoring", "users", "audit", "profile", ""
   std::string active;
   const Principal* viewer = nullptr;  // nullptr: anonymous (no navigation)
   std::string flash;                  // "kind:text" (see MakeFlash), "" for none
